@@ -1,0 +1,86 @@
+"""The whole platform of one stack, assembled from the components.
+
+Which stack owns what (ARCHITECTURE.md): production owns the repository-wide singletons
+(`AppRepository`); every stack owns its own environment, hosting, database and
+monitoring. Values flow between components as Outputs, never as copied strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_github as github
+
+from components import pipeline
+from components.config import Secrets, Settings
+from components.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from components.repository import AppRepository, AppRepositoryArgs
+from components.repository_files import app_repository_files
+
+
+@dataclass(frozen=True)
+class PlatformOutputs:
+    """What a stack exports (see the README's outputs table)."""
+
+    values: dict[str, pulumi.Input[object]]
+
+
+def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
+    """Register every resource of the stack described by `settings`."""
+    gh = settings.github
+    github_provider = github.Provider("github", owner=gh.owner)
+    with_github = pulumi.ResourceOptions(provider=github_provider)
+    outputs: dict[str, pulumi.Input[object]] = {
+        "stack": settings.stack,
+        "domain": settings.domain,
+        "environment": settings.environment,
+    }
+
+    repository_name: pulumi.Input[str] = gh.repository
+    if settings.is_production:
+        repository = AppRepository(
+            settings.app,
+            AppRepositoryArgs(
+                github=gh,
+                required_checks=pipeline.required_status_checks(),
+                files=app_repository_files(settings),
+                protect=True,
+            ),
+            opts=with_github,
+        )
+        repository_name = repository.name
+        outputs["repositoryUrl"] = repository.html_url
+    else:
+        # Staging attaches to the repository production owns, by name (no lookup).
+        outputs["repositoryUrl"] = f"https://github.com/{gh.owner}/{gh.repository}"
+
+    environment_variables: dict[str, pulumi.Input[str]] = {
+        "APP_URL": f"https://{settings.domain}",
+    }
+    environment_secrets: dict[str, pulumi.Input[str]] = {}
+    if secrets.vercel_token is not None:
+        environment_secrets["VERCEL_TOKEN"] = secrets.vercel_token
+    else:
+        pulumi.log.warn(
+            "vercelToken is not set: the VERCEL_TOKEN environment secret is not managed "
+            "(pulumi config set --secret vercelToken ...)"
+        )
+    if settings.is_production and secrets.sentry_auth_token is not None:
+        environment_secrets["SENTRY_AUTH_TOKEN"] = secrets.sentry_auth_token
+
+    environment = DeploymentEnvironment(
+        settings.name("environment"),
+        DeploymentEnvironmentArgs(
+            repository=repository_name,
+            environment=settings.environment,
+            protected=settings.is_production,
+            reviewer_team_ids=gh.environment_reviewer_team_ids,
+            reviewer_user_ids=gh.environment_reviewer_user_ids,
+            variables=environment_variables,
+            secrets=environment_secrets,
+        ),
+        opts=with_github,
+    )
+    outputs["environmentName"] = environment.name
+    return PlatformOutputs(values=outputs)

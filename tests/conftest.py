@@ -1,0 +1,41 @@
+"""The recorder fixture: the whole program per stack under the SDK's mocks.
+
+`inventory(stack)` runs `__main__.py` with that stack's config file (plus placeholder
+secrets, as `pulumi config set --secret` would add) and returns what it registered.
+Runs are cached per stack, so the whole suite evaluates each stack once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import pytest
+
+from tools.recorder import Inventory, record
+
+STACKS = ("staging", "production")
+
+TEST_SECRETS = {
+    "vercelToken": "test-vercel-token-0123456789",
+    "sentryAuthToken": "test-sentry-auth-token-0123456789",
+    "supabaseAccessToken": "sbp_test0123456789abcdef0123456789abcdef01",
+}
+"""Placeholder secret values; tests assert that none of them leaks in plain text."""
+
+
+@cache
+def _recorded(stack: str) -> Inventory:
+    return record(stack, secrets=TEST_SECRETS)
+
+
+@pytest.fixture(scope="session")
+def inventory() -> Callable[[str], Inventory]:
+    """`inventory("staging")` → the staging stack's registered resources and outputs."""
+    return _recorded
+
+
+@pytest.fixture(scope="session", params=STACKS)
+def stack_inventory(request: pytest.FixtureRequest) -> Inventory:
+    """Each stack's inventory in turn, for rules that hold in every stack."""
+    return _recorded(request.param)
