@@ -76,7 +76,9 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 _DOMAIN = re.compile(
     r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
 )
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\.[a-z]{2,}$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\.[a-z]{2,}$"
+)
 _VERCEL_TEAM_ID = re.compile(r"^team_[A-Za-z0-9]{16,32}$")
 _VERCEL_PROJECT_ID = re.compile(r"^prj_[A-Za-z0-9]{16,40}$")
 _SUPABASE_REF = re.compile(r"^[a-z]{20}$")
@@ -540,9 +542,7 @@ def _load_github(r: _Reader, stack: str) -> GitHubSettings:
             "the existing repository's name",
             optional=True,
         ),
-        required_approving_review_count=r.integer(
-            "requiredApprovingReviewCount", min_approvals, 6
-        ),
+        required_approving_review_count=r.integer("requiredApprovingReviewCount", min_approvals, 6),
         require_signed_commits=signed,
         signed_commits_waiver=waiver,
         bypass_actors=r.items(
@@ -597,7 +597,10 @@ def _load_vercel(r: _Reader, stack: str) -> VercelSettings:
             "one line without double quotes",
         ),
         project_import_id=r.string(
-            "vercelProjectImportId", _VERCEL_PROJECT_ID, "a Vercel project id prj_...", optional=True
+            "vercelProjectImportId",
+            _VERCEL_PROJECT_ID,
+            "a Vercel project id prj_...",
+            optional=True,
         ),
     )
 
@@ -656,13 +659,18 @@ def _load_supabase(r: _Reader, stack: str) -> SupabaseSettings:
 def _load_monitoring(r: _Reader, app: str) -> MonitoringSettings:
     email = r.string("alertEmail", _EMAIL, "an e-mail address", optional=True)
     workspace = r.string(
-        "alertSlackWorkspaceId", re.compile(r"^\d{1,20}$"), "a numeric integration id", optional=True
+        "alertSlackWorkspaceId",
+        re.compile(r"^\d{1,20}$"),
+        "a numeric integration id",
+        optional=True,
     )
     channel = r.string(
         "alertSlackChannel", _SLACK_CHANNEL, "a Slack channel such as #oncall", optional=True
     )
     if channel and not workspace:
-        r.problem("alertSlackWorkspaceId", workspace, "the Slack workspace id with alertSlackChannel")
+        r.problem(
+            "alertSlackWorkspaceId", workspace, "the Slack workspace id with alertSlackChannel"
+        )
     if not email and not channel:
         r.problem("alertEmail", email, "an e-mail address or alertSlackChannel (alert destination)")
     target_text = r.string("availabilityTargetPercent", re.compile(r"^\d{2}(?:\.\d{1,3})?$"), "")

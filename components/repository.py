@@ -226,7 +226,9 @@ def _main_rules(
         required_code_scanning=github.RepositoryRulesetRulesRequiredCodeScanningArgs(
             required_code_scanning_tools=[
                 github.RepositoryRulesetRulesRequiredCodeScanningRequiredCodeScanningToolArgs(
-                    tool="CodeQL", alerts_threshold="errors", security_alerts_threshold="high_or_higher"
+                    tool="CodeQL",
+                    alerts_threshold="errors",
+                    security_alerts_threshold="high_or_higher",
                 )
             ]
         ),

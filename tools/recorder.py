@@ -25,15 +25,15 @@ from typing import Any
 import pulumi
 import yaml
 from google.protobuf import json_format
+from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
-from pulumi.output import Unknown
 from pulumi.runtime.sync_await import _sync_await
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - the wire format of a secret value
-SIG_KEY = rpc._special_sig_key  # noqa: SLF001
+SECRET_SIG = rpc._special_secret_sig
+SIG_KEY = rpc._special_sig_key
 UNKNOWN = "<unknown>"
 """Marks a value the engine would only know after an update (a computed output)."""
 
@@ -152,7 +152,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.registrations: list[Registration] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             inputs = _decode(json_format.MessageToDict(request.object))
             inputs.pop(DYNAMIC_PROVIDER_KEY, None)
@@ -252,7 +252,7 @@ def record(
     def capture_export(name: str, value: Any) -> None:
         exports[name] = value
 
-    @pulumi.runtime.test
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> Any:
         real_export = pulumi.export
         pulumi.export = capture_export

