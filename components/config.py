@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -656,6 +656,14 @@ def _load_supabase(r: _Reader, stack: str) -> SupabaseSettings:
     )
 
 
+def _percentage(text: str) -> Decimal | None:
+    """An availability target such as "99.9", from 90 up to (not including) 100."""
+    if not re.fullmatch(r"\d{2}(?:\.\d{1,3})?", text):
+        return None
+    value = Decimal(text)
+    return value if Decimal(90) <= value < Decimal(100) else None
+
+
 def _load_monitoring(r: _Reader, app: str) -> MonitoringSettings:
     email = r.string("alertEmail", _EMAIL, "an e-mail address", optional=True)
     workspace = r.string(
@@ -673,12 +681,9 @@ def _load_monitoring(r: _Reader, app: str) -> MonitoringSettings:
         )
     if not email and not channel:
         r.problem("alertEmail", email, "an e-mail address or alertSlackChannel (alert destination)")
-    target_text = r.string("availabilityTargetPercent", re.compile(r"^\d{2}(?:\.\d{1,3})?$"), "")
-    try:
-        target = Decimal(target_text)
-    except InvalidOperation:
-        target = Decimal(0)
-    if not Decimal("90") <= target < Decimal("100"):
+    target_text = r.string("availabilityTargetPercent")
+    target = _percentage(target_text)
+    if target is None:
         r.problem("availabilityTargetPercent", target_text, "a percentage from 90 to 99.999")
         target = Decimal("99.9")
     lcp = r.integer("alertLcpMs", 500, 60000)
@@ -727,7 +732,8 @@ def load_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
     declared = schema()
     for key in sorted(raw):
         if key not in declared and key not in SECRET_KEYS:
-            r.problems.append(f"{key}: unknown key; see the config block of Pulumi.yaml")
+            shown = key if re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,63}", str(key)) else _show(key)
+            r.problems.append(f"{shown}: unknown key; see the config block of Pulumi.yaml")
     app = r.string("app", _APP_NAME, "3-32 lowercase letters, digits and hyphens")
     domain = r.string("domain", _DOMAIN, "a lowercase domain name such as your-domain.com")
     settings = Settings(
