@@ -148,7 +148,8 @@ def test_values_are_coerced_from_the_engines_strings() -> None:
             "production",
             "supabaseAllowedCidrs",
             ["0.0.0.0/0"],
-            'supabaseAllowedCidrs: ["0.0.0.0/0"] is not allowed; expected no 0.0.0.0/0 or ::/0 in production',
+            'supabaseAllowedCidrs: ["0.0.0.0/0"] is not allowed; '
+            "expected no 0.0.0.0/0 or ::/0 in production",
         ),
         (
             "production",
