@@ -1,0 +1,288 @@
+"""The GitHub side of each stack, asserted as an inventory (rules G1-G10)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from components import pipeline
+from components.config import ConfigError
+from components.repository import INCIDENT_LABELS
+from tests.conftest import TEST_SECRETS
+from tools.recorder import Inventory, Registration, Secret, record, stack_config
+
+Inv = Callable[[str], Inventory]
+
+REPOSITORY = "github:index/repository:Repository"
+RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
+FILE = "github:index/repositoryFile:RepositoryFile"
+ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
+ENV_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+ENV_VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+
+REPOSITORY_WIDE = (
+    REPOSITORY,
+    RULESET,
+    FILE,
+    "github:index/issueLabels:IssueLabels",
+    "github:index/teamRepository:TeamRepository",
+    "github:index/workflowRepositoryPermissions:WorkflowRepositoryPermissions",
+    "github:index/actionsRepositoryPermissions:ActionsRepositoryPermissions",
+    "github:index/repositoryDependabotSecurityUpdates:RepositoryDependabotSecurityUpdates",
+)
+
+
+def main_rules(inventory: Inventory) -> dict[str, Any]:
+    ruleset = inventory.one(RULESET)
+    assert ruleset.inputs["target"] == "branch", ruleset.urn
+    assert ruleset.inputs["enforcement"] == "active", ruleset.urn
+    assert ruleset.inputs["conditions"]["refName"]["includes"] == ["~DEFAULT_BRANCH"], ruleset.urn
+    rules: dict[str, Any] = ruleset.inputs["rules"]
+    return rules
+
+
+def files(inventory: Inventory) -> dict[str, Registration]:
+    return {r.inputs["file"]: r for r in inventory.of_type(FILE)}
+
+
+def test_only_production_owns_repository_wide_objects(inventory: Inv) -> None:
+    for type_ in REPOSITORY_WIDE:
+        assert inventory("production").of_type(type_), f"production lacks {type_}"
+        assert not inventory("staging").of_type(type_), f"staging must not manage {type_}"
+
+
+def test_repository_settings(inventory: Inv) -> None:
+    repo = inventory("production").one(REPOSITORY)
+    expected = {
+        "name": "acme-web",
+        "visibility": "private",
+        "allowSquashMerge": True,
+        "allowMergeCommit": False,
+        "allowRebaseMerge": False,
+        "deleteBranchOnMerge": True,
+        "vulnerabilityAlerts": True,
+        "archiveOnDestroy": True,
+        "hasIssues": True,
+        "topics": ["nextjs", "supabase", "vercel"],
+    }
+    assert {k: repo.inputs.get(k) for k in expected} == expected, repo.urn
+    assert repo.protect, f"{repo.urn} must be protected in production"
+
+
+def test_g1_no_force_push_no_deletion(inventory: Inv) -> None:
+    rules = main_rules(inventory("production"))
+    assert rules["deletion"] is True
+    assert rules["nonFastForward"] is True
+
+
+def test_g2_approvals_up_to_date_and_last_push(inventory: Inv) -> None:
+    rules = main_rules(inventory("production"))
+    pr = rules["pullRequest"]
+    assert pr["requiredApprovingReviewCount"] == 2
+    assert pr["requireLastPushApproval"] is True
+    assert rules["requiredStatusChecks"]["strictRequiredStatusChecksPolicy"] is True
+
+
+def test_g3_required_checks_are_the_workflow_jobs(inventory: Inv) -> None:
+    checks = main_rules(inventory("production"))["requiredStatusChecks"]["requiredChecks"]
+    contexts = [c["context"] for c in checks]
+    assert contexts, "main needs at least one required status check"
+    assert contexts == sorted(pipeline.required_status_checks())
+
+
+def test_g4_code_owners_stale_reviews_and_no_bypass(inventory: Inv) -> None:
+    production = inventory("production")
+    pr = main_rules(production)["pullRequest"]
+    assert pr["requireCodeOwnerReview"] is True
+    assert pr["dismissStaleReviewsOnPush"] is True
+    assert production.one(RULESET).inputs.get("bypassActors", []) == []
+    codeowners = files(production)[".github/CODEOWNERS"].inputs["content"]
+    for path in ("/.github/", "/vercel.json", "/supabase/"):
+        assert f"{path} @acme-corp/devops" in codeowners
+
+
+def test_bypass_actors_come_only_from_the_allow_list() -> None:
+    config = stack_config("production")
+    config["webapp-platform:bypassActors"] = ["Integration:123456:always"]
+    ruleset = record("production", config=config, secrets=TEST_SECRETS).one(RULESET)
+    assert ruleset.inputs["bypassActors"] == [
+        {"actorType": "Integration", "actorId": 123456, "bypassMode": "always"}
+    ]
+
+
+def test_g5_signed_linear_resolved(inventory: Inv) -> None:
+    rules = main_rules(inventory("production"))
+    assert rules["requiredSignatures"] is True
+    assert rules["requiredLinearHistory"] is True
+    assert rules["pullRequest"]["requiredReviewThreadResolution"] is True
+    assert rules["pullRequest"]["allowedMergeMethods"] == ["squash"]
+
+
+def test_g5_signed_commits_off_only_with_waiver() -> None:
+    config = stack_config("production")
+    config["webapp-platform:requireSignedCommits"] = False
+    with pytest.raises(ConfigError, match="signedCommitsWaiver"):
+        record("production", config=config)
+    config["webapp-platform:signedCommitsWaiver"] = "bots commit through the API"
+    rules = record("production", config=config).one(RULESET).inputs["rules"]
+    assert rules["requiredSignatures"] is False
+
+
+def test_g6_security_features(inventory: Inv) -> None:
+    production = inventory("production")
+    analysis = production.one(REPOSITORY).inputs["securityAndAnalysis"]
+    assert analysis["secretScanning"]["status"] == "enabled"
+    assert analysis["secretScanningPushProtection"]["status"] == "enabled"
+    updates = production.one(
+        "github:index/repositoryDependabotSecurityUpdates:RepositoryDependabotSecurityUpdates"
+    )
+    assert updates.inputs["enabled"] is True
+    assert ".github/dependabot.yml" in files(production)
+
+
+def test_g6_secret_scanning_skipped_cleanly_without_the_plan() -> None:
+    config = stack_config("production")
+    config["webapp-platform:githubAdvancedSecurity"] = False
+    inventory = record("production", config=config)
+    assert "securityAndAnalysis" not in inventory.one(REPOSITORY).inputs
+    assert any("secret scanning" in w for w in inventory.warnings), inventory.warnings
+
+
+def _plain_values(value: Any) -> Iterator[Any]:
+    if isinstance(value, Secret):
+        return
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _plain_values(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _plain_values(v)
+    else:
+        yield value
+
+
+def test_g7_secrets_never_in_plain_text(stack_inventory: Inventory) -> None:
+    secrets = stack_inventory.of_type(ENV_SECRET)
+    assert secrets, f"{stack_inventory.stack} manages no environment secret"
+    for secret in secrets:
+        assert isinstance(secret.inputs["value"], Secret), secret.urn
+    for resource in stack_inventory.resources:
+        for value in _plain_values(resource.inputs):
+            for placeholder in TEST_SECRETS.values():
+                assert placeholder not in str(value), f"{resource.urn} holds a secret in plain"
+    for name, value in stack_inventory.outputs.items():
+        for placeholder in TEST_SECRETS.values():
+            assert placeholder not in str(list(_plain_values(value))), name
+
+
+def test_g8_actions_locked_down(inventory: Inv) -> None:
+    production = inventory("production")
+    permissions = production.one(
+        "github:index/workflowRepositoryPermissions:WorkflowRepositoryPermissions"
+    )
+    assert permissions.inputs["defaultWorkflowPermissions"] == "read"
+    assert permissions.inputs["canApprovePullRequestReviews"] is False
+    actions = production.one(
+        "github:index/actionsRepositoryPermissions:ActionsRepositoryPermissions"
+    )
+    assert actions.inputs["shaPinningRequired"] is True
+
+
+def test_g9_security_policy(inventory: Inv) -> None:
+    policy = files(inventory("production"))["SECURITY.md"].inputs["content"]
+    assert "security@your-domain.com" in policy
+    assert "90 days" in policy
+
+
+def test_g10_code_scanning_required(inventory: Inv) -> None:
+    scanning = main_rules(inventory("production"))["requiredCodeScanning"]
+    tools = scanning["requiredCodeScanningTools"]
+    assert tools == [
+        {"tool": "CodeQL", "alertsThreshold": "errors", "securityAlertsThreshold": "high_or_higher"}
+    ]
+
+
+def test_incident_tracking(inventory: Inv) -> None:
+    production = inventory("production")
+    labels = production.one("github:index/issueLabels:IssueLabels").inputs["labels"]
+    assert {label["name"] for label in labels} == set(INCIDENT_LABELS)
+    assert {"incident", "sev1", "sev2", "sev3", "security", "dependencies"} <= set(INCIDENT_LABELS)
+    template = files(production)[".github/ISSUE_TEMPLATE/incident.yml"].inputs["content"]
+    assert "- incident" in template
+
+
+def test_files_commit_to_main(inventory: Inv) -> None:
+    for path, resource in files(inventory("production")).items():
+        assert resource.inputs["branch"] == "main", resource.urn
+        assert resource.inputs["overwriteOnCreate"] is True, resource.urn
+        assert path in resource.inputs["commitMessage"], resource.urn
+
+
+def test_team_access(inventory: Inv) -> None:
+    teams = inventory("production").of_type("github:index/teamRepository:TeamRepository")
+    assert {(t.inputs["teamId"], t.inputs["permission"]) for t in teams} == {
+        ("engineering", "push"),
+        ("devops", "maintain"),
+        ("security", "triage"),
+    }
+
+
+def test_production_environment_is_guarded(inventory: Inv) -> None:
+    production = inventory("production")
+    environment = production.one(ENVIRONMENT)
+    assert environment.inputs["environment"] == "production"
+    assert environment.inputs["preventSelfReview"] is True
+    assert environment.inputs["canAdminsBypass"] is False
+    assert environment.inputs["reviewers"] == [{"teams": [7412093], "users": []}]
+    assert environment.inputs["deploymentBranchPolicy"] == {
+        "protectedBranches": False,
+        "customBranchPolicies": True,
+    }
+    policy = production.one(
+        "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+    )
+    assert policy.inputs["branchPattern"] == "main"
+
+
+def test_staging_environment_takes_previews_from_any_branch(inventory: Inv) -> None:
+    staging = inventory("staging")
+    environment = staging.one(ENVIRONMENT)
+    assert environment.inputs["environment"] == "staging"
+    assert environment.inputs["repository"] == "acme-web"
+    assert "deploymentBranchPolicy" not in environment.inputs
+    assert not staging.of_type(
+        "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+    )
+
+
+def test_environment_secrets_per_stack(inventory: Inv) -> None:
+    def names(stack: str) -> set[str]:
+        return {r.inputs["secretName"] for r in inventory(stack).of_type(ENV_SECRET)}
+
+    assert "SENTRY_AUTH_TOKEN" in names("production")
+    assert "SENTRY_AUTH_TOKEN" not in names("staging")
+    assert "VERCEL_TOKEN" in names("production") & names("staging")
+
+
+def test_missing_secret_is_reported_not_invented() -> None:
+    inventory = record("staging")
+    assert not [
+        r for r in inventory.of_type(ENV_SECRET) if r.inputs["secretName"] == "VERCEL_TOKEN"
+    ]
+    assert any("vercelToken is not set" in w for w in inventory.warnings), inventory.warnings
+
+
+def test_bad_config_stops_before_any_resource() -> None:
+    config = stack_config("staging")
+    config["webapp-platform:githubOwner"] = "not an owner"
+    with pytest.raises(ConfigError, match="githubOwner: 'not an owner' is not allowed"):
+        record("staging", config=config)
+
+
+def test_outputs(inventory: Inv) -> None:
+    assert (
+        inventory("production").outputs["repositoryUrl"] == "https://github.com/acme-corp/acme-web"
+    )
+    assert inventory("staging").outputs["environmentName"] == "staging"

@@ -1,0 +1,64 @@
+"""Which remote object a resource manages, so ownership across stacks can be checked.
+
+Two stacks that manage the same remote object fight on every `up` (ARCHITECTURE.md). A
+resource's remote identity is its type plus the inputs that name the object remotely
+(a repository file is repository + branch + path, whatever its content). Every remote
+resource type the program uses must have a rule here; the ownership test fails on a type
+without one, so a new resource cannot slip past the check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.recorder import Registration
+
+IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
+    "github:index/repository:Repository": ("name",),
+    "github:index/repositoryRuleset:RepositoryRuleset": ("repository", "name"),
+    "github:index/repositoryFile:RepositoryFile": ("repository", "branch", "file"),
+    "github:index/issueLabels:IssueLabels": ("repository",),
+    "github:index/teamRepository:TeamRepository": ("repository", "teamId"),
+    "github:index/workflowRepositoryPermissions:WorkflowRepositoryPermissions": ("repository",),
+    "github:index/actionsRepositoryPermissions:ActionsRepositoryPermissions": ("repository",),
+    "github:index/repositoryDependabotSecurityUpdates:RepositoryDependabotSecurityUpdates": (
+        "repository",
+    ),
+    "github:index/repositoryEnvironment:RepositoryEnvironment": ("repository", "environment"),
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": (
+        "repository",
+        "environment",
+        "branchPattern",
+    ),
+    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": (
+        "repository",
+        "environment",
+        "variableName",
+    ),
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": (
+        "repository",
+        "environment",
+        "secretName",
+    ),
+    "github:index/actionsVariable:ActionsVariable": ("repository", "variableName"),
+}
+"""Remote resource type → the inputs that name its remote object."""
+
+LOCAL_TYPE_PREFIXES = ("pulumi:providers:", "random:")
+"""Types that manage nothing remote: provider configurations and local random values."""
+
+
+class MissingIdentityRule(KeyError):
+    """A remote resource type has no entry in IDENTITY_KEYS."""
+
+
+def remote_identity(resource: Registration) -> tuple[Any, ...] | None:
+    """The remote object `resource` manages, or None for components and local resources."""
+    if not resource.custom or resource.type.startswith(LOCAL_TYPE_PREFIXES):
+        return None
+    keys = IDENTITY_KEYS.get(resource.type)
+    if keys is None:
+        raise MissingIdentityRule(
+            f"{resource.type} ({resource.urn}) has no remote identity rule in tools/identity.py"
+        )
+    return (resource.type, *(repr(resource.inputs.get(key)) for key in keys))
