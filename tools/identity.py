@@ -48,7 +48,7 @@ LOCAL_TYPE_PREFIXES = ("pulumi:providers:", "random:")
 """Types that manage nothing remote: provider configurations and local random values."""
 
 
-class MissingIdentityRule(KeyError):
+class MissingIdentityRuleError(KeyError):
     """A remote resource type has no entry in IDENTITY_KEYS."""
 
 
@@ -58,7 +58,7 @@ def remote_identity(resource: Registration) -> tuple[Any, ...] | None:
         return None
     keys = IDENTITY_KEYS.get(resource.type)
     if keys is None:
-        raise MissingIdentityRule(
+        raise MissingIdentityRuleError(
             f"{resource.type} ({resource.urn}) has no remote identity rule in tools/identity.py"
         )
     return (resource.type, *(repr(resource.inputs.get(key)) for key in keys))
