@@ -1,0 +1,415 @@
+"""A small client for the Supabase Management API v1, on the standard library only.
+
+The contract is the published OpenAPI document of the Management API. Every call has a
+timeout; a 429 is retried after its `Retry-After`; 5xx answers and lost connections are
+retried with bounded exponential backoff, but only for requests that are safe to repeat
+(a `POST /v1/projects` that timed out may have created a project, so the caller decides).
+Every failure surfaces as one `SupabaseApiError` naming the method, path, HTTP status and
+the API's own message, never the token.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import ipaddress
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+DEFAULT_BASE_URL = "https://api.supabase.com"
+BASE_URL_ENV = "SUPABASE_API_URL"
+"""Environment variable that overrides the base URL (tests point it at a loopback server)."""
+TOKEN_ENV = "SUPABASE_ACCESS_TOKEN"  # noqa: S105 (a variable name, not a token)
+"""Environment variable holding the Management API access token."""
+
+USER_AGENT = "webapp-platform-supabase/1"
+_MESSAGE_LIMIT = 500
+_LOOPBACK_NAMES = ("localhost",)
+
+JsonObject = dict[str, Any]
+Query = Mapping[str, str | int | bool | Sequence[str]]
+
+
+class SupabaseApiError(Exception):
+    """A Management API call failed: one error with method, path, status and message.
+
+    `status` is None when no HTTP answer arrived (timeout, refused or dropped connection);
+    then the request may or may not have been processed.
+    """
+
+    def __init__(self, method: str, path: str, status: int | None, message: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+        answer = f"HTTP {status}" if status is not None else "no response"
+        super().__init__(f"Supabase API {method} {path} failed ({answer}): {message}")
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """True when the request may have been applied although it reported failure."""
+        return self.status is None or self.status >= 500
+
+
+class SupabaseConfigError(Exception):
+    """The client is missing a token or was given an unusable base URL."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long the client waits before giving up on a call."""
+
+    max_attempts: int = 5
+    """Attempts per call, the first one included."""
+    base_delay: float = 0.5
+    """Seconds before the first retry; doubled for each further retry."""
+    max_delay: float = 8.0
+    """Upper bound of one backoff wait, in seconds."""
+    max_retry_after: float = 60.0
+    """Upper bound of a wait the server asks for with Retry-After, in seconds."""
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return float(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+def resolve_base_url(explicit: str | None = None) -> str:
+    """The API base URL: `explicit`, else $SUPABASE_API_URL, else the public API.
+
+    Plain http is accepted for loopback hosts only, so a token never crosses a network
+    unencrypted.
+    """
+    url = (explicit or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        return url
+    raise SupabaseConfigError(
+        f"unusable Supabase API base URL {url!r}: use https://, or http:// on a loopback host"
+    )
+
+
+def resolve_token(explicit: str | None = None) -> str:
+    """The access token: `explicit`, else $SUPABASE_ACCESS_TOKEN; never logged."""
+    token = explicit or os.environ.get(TOKEN_ENV, "")
+    if not token.strip():
+        raise SupabaseConfigError(
+            f"no Supabase access token: set {TOKEN_ENV} or pass the access_token property"
+        )
+    return token.strip()
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Refuse redirects: urllib would forward the Authorization header to the new host."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> None:
+        return None
+
+
+class SupabaseClient:
+    """Management API client. Holds the token, so it is never pickled (see __reduce__)."""
+
+    def __init__(
+        self,
+        token: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.base_url = resolve_base_url(base_url)
+        self._token = resolve_token(token)
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep or time.sleep
+        host = urllib.parse.urlsplit(self.base_url).hostname or ""
+        # Proxies from the environment must not see loopback test traffic.
+        proxies = urllib.request.ProxyHandler({} if _is_loopback(host) else None)
+        self._opener = urllib.request.build_opener(proxies, _NoRedirect())
+
+    def __repr__(self) -> str:
+        return f"SupabaseClient(base_url={self.base_url!r})"
+
+    def __reduce__(self) -> NoReturn:
+        # Defence in depth: a client stored on a dynamic provider would be pickled into
+        # the Pulumi state together with its token.
+        raise TypeError("SupabaseClient holds an access token and must not be pickled")
+
+    # ------------------------------------------------------------------ transport
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: JsonObject | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send one call (with retries) and return its decoded JSON body, or None if empty.
+
+        `idempotent` defaults to True for every method but POST; only idempotent calls are
+        retried after a 5xx or a lost connection. A 429 is always retried, because the
+        API refused the request before doing anything.
+        """
+        safe_to_repeat = method != "POST" if idempotent is None else idempotent
+        url = self.base_url + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query, doseq=True)
+        data = json.dumps(body).encode() if body is not None else None
+        attempts = max(1, self.retry.max_attempts)
+        for attempt in range(1, attempts + 1):
+            last = attempt == attempts
+            try:
+                status, payload, retry_after = self._send(method, url, data)
+            except (OSError, http.client.HTTPException) as exc:
+                if safe_to_repeat and not last:
+                    self._sleep(self.retry.backoff(attempt))
+                    continue
+                raise SupabaseApiError(method, path, None, _describe(exc)) from None
+            if 200 <= status < 300:
+                return _decode(method, path, status, payload)
+            if status == 429 and not last:
+                wait = retry_after if retry_after is not None else self.retry.backoff(attempt)
+                self._sleep(min(wait, self.retry.max_retry_after))
+                continue
+            if status >= 500 and safe_to_repeat and not last:
+                self._sleep(self.retry.backoff(attempt))
+                continue
+            raise SupabaseApiError(method, path, status, self._message(payload, status))
+        raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    def _send(self, method: str, url: str, data: bytes | None) -> tuple[int, bytes, float | None]:
+        # The scheme was checked by resolve_base_url: https, or http on loopback only.
+        req = urllib.request.Request(url, data=data, method=method)  # noqa: S310
+        req.add_header("Authorization", f"Bearer {self._token}")
+        req.add_header("Accept", "application/json")
+        req.add_header("User-Agent", USER_AGENT)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with self._opener.open(req, timeout=self.timeout) as resp:
+                return int(resp.status), resp.read(), None
+        except urllib.error.HTTPError as err:
+            payload = err.read() if err.fp is not None else b""
+            return int(err.code), payload, _retry_after(err.headers.get("Retry-After"))
+
+    def request_object(self, method: str, path: str, **kwargs: Any) -> JsonObject:
+        """`request` whose answer must be a JSON object."""
+        value = self.request(method, path, **kwargs)
+        if not isinstance(value, dict):
+            raise _shape_error(method, path, "a JSON object", value)
+        return value
+
+    def request_list(self, method: str, path: str, **kwargs: Any) -> list[JsonObject]:
+        """`request` whose answer must be a JSON array of objects."""
+        value = self.request(method, path, **kwargs)
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise _shape_error(method, path, "a JSON array of objects", value)
+        return value
+
+    def _message(self, payload: bytes, status: int) -> str:
+        text = _api_message(payload) or http.client.responses.get(status, "error")
+        # The API should never echo the token, but a proxy or a bug might.
+        return text.replace(self._token, "[redacted]")
+
+    # ------------------------------------------------------------------ projects
+
+    def list_organization_projects(self, slug: str, search: str | None = None) -> list[JsonObject]:
+        """Every project of organisation `slug` (all pages), optionally filtered by name."""
+        path = f"/v1/organizations/{_q(slug)}/projects"
+        projects: list[JsonObject] = []
+        while True:
+            query: dict[str, str | int] = {"offset": len(projects), "limit": 100}
+            if search:
+                query["search"] = search
+            page = self.request_object("GET", path, query=query)
+            batch = page.get("projects")
+            pagination = page.get("pagination")
+            if not isinstance(batch, list) or not isinstance(pagination, dict):
+                raise _shape_error("GET", path, "projects and pagination", page)
+            projects.extend(p for p in batch if isinstance(p, dict))
+            if not batch or len(projects) >= int(pagination.get("count", 0)):
+                return projects
+
+    def create_project(self, body: JsonObject) -> JsonObject:
+        """POST /v1/projects. Not retried on timeout or 5xx: the caller looks up first."""
+        return self.request_object("POST", "/v1/projects", body=body)
+
+    def get_project(self, ref: str) -> JsonObject | None:
+        """The project, or None if the API does not know it (404)."""
+        try:
+            return self.request_object("GET", f"/v1/projects/{_q(ref)}")
+        except SupabaseApiError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def update_project_name(self, ref: str, name: str) -> None:
+        """Rename the project (PATCH /v1/projects/{ref})."""
+        self.request("PATCH", f"/v1/projects/{_q(ref)}", body={"name": name})
+
+    def delete_project(self, ref: str) -> bool:
+        """Delete the project; False if it was already gone."""
+        try:
+            self.request("DELETE", f"/v1/projects/{_q(ref)}")
+        except SupabaseApiError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    def get_services_health(self, ref: str, services: Sequence[str]) -> list[JsonObject]:
+        """Health of the named services (auth, db, pooler, rest, ...)."""
+        path = f"/v1/projects/{_q(ref)}/health"
+        return self.request_list("GET", path, query={"services": list(services)})
+
+    def update_database_password(self, ref: str, password: str) -> None:
+        """Set the `postgres` user's password."""
+        path = f"/v1/projects/{_q(ref)}/database/password"
+        self.request("PATCH", path, body={"password": password})
+
+    # ------------------------------------------------------------------ settings
+
+    def get_pooler_config(self, ref: str) -> list[JsonObject]:
+        """Supavisor configuration, one entry per database (primary, read replicas)."""
+        return self.request_list("GET", f"/v1/projects/{_q(ref)}/config/database/pooler")
+
+    def update_pooler_config(self, ref: str, body: JsonObject) -> None:
+        """Patch `pool_mode` and/or `default_pool_size`."""
+        self.request("PATCH", f"/v1/projects/{_q(ref)}/config/database/pooler", body=body)
+
+    def get_ssl_enforcement(self, ref: str) -> JsonObject:
+        """SSL enforcement of direct database connections."""
+        return self.request_object("GET", f"/v1/projects/{_q(ref)}/ssl-enforcement")
+
+    def update_ssl_enforcement(self, ref: str, enforced: bool) -> None:
+        """Turn SSL enforcement of database connections on or off."""
+        body = {"requestedConfig": {"database": enforced}}
+        self.request("PUT", f"/v1/projects/{_q(ref)}/ssl-enforcement", body=body)
+
+    def get_network_restrictions(self, ref: str) -> JsonObject:
+        """CIDRs allowed to reach the database."""
+        return self.request_object("GET", f"/v1/projects/{_q(ref)}/network-restrictions")
+
+    def apply_network_restrictions(
+        self, ref: str, ipv4: Sequence[str], ipv6: Sequence[str]
+    ) -> None:
+        """Replace the allowed CIDRs with exactly these lists."""
+        body = {"dbAllowedCidrs": list(ipv4), "dbAllowedCidrsV6": list(ipv6)}
+        path = f"/v1/projects/{_q(ref)}/network-restrictions/apply"
+        # A POST, but it replaces the whole list, so repeating it is harmless.
+        self.request("POST", path, body=body, idempotent=True)
+
+    def get_auth_config(self, ref: str) -> JsonObject:
+        """The auth (GoTrue) configuration."""
+        return self.request_object("GET", f"/v1/projects/{_q(ref)}/config/auth")
+
+    def update_auth_config(self, ref: str, body: JsonObject) -> None:
+        """Patch the named auth settings only."""
+        self.request("PATCH", f"/v1/projects/{_q(ref)}/config/auth", body=body)
+
+    def get_api_keys(self, ref: str) -> list[JsonObject]:
+        """API keys with their values revealed (anon, service_role, publishable, secret)."""
+        path = f"/v1/projects/{_q(ref)}/api-keys"
+        return self.request_list("GET", path, query={"reveal": "true"})
+
+    def get_backups(self, ref: str) -> JsonObject:
+        """Backup state: walg_enabled, pitr_enabled and the list of backups."""
+        return self.request_object("GET", f"/v1/projects/{_q(ref)}/database/backups")
+
+    def list_addons(self, ref: str) -> JsonObject:
+        """Selected and available billing add-ons (compute size, PITR, ...)."""
+        return self.request_object("GET", f"/v1/projects/{_q(ref)}/billing/addons")
+
+    def apply_addon(self, ref: str, addon_type: str, addon_variant: str) -> None:
+        """Select an add-on variant, e.g. compute_instance/ci_small or pitr/pitr_7."""
+        body = {"addon_type": addon_type, "addon_variant": addon_variant}
+        self.request("PATCH", f"/v1/projects/{_q(ref)}/billing/addons", body=body)
+
+
+def _q(segment: str) -> str:
+    """Quote one path segment so a value can never change the path."""
+    return urllib.parse.quote(segment, safe="")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.URLError):
+        reason: object = exc.reason
+    else:
+        reason = exc
+    if isinstance(reason, TimeoutError):
+        return "timed out waiting for an answer"
+    return f"connection failed: {reason}"
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _api_message(payload: bytes) -> str:
+    """The API's own message from an error body: JSON message/error/msg, else the text."""
+    text = payload.decode("utf-8", errors="replace").strip()
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("message", "error_description", "error", "msg"):
+            value = data.get(key)
+            if isinstance(value, dict):
+                value = value.get("message")
+            if isinstance(value, str) and value.strip():
+                text = value.strip()
+                break
+    text = " ".join(text.split())
+    return text[:_MESSAGE_LIMIT]
+
+
+def _decode(method: str, path: str, status: int, payload: bytes) -> Any:
+    if not payload.strip():
+        return None
+    try:
+        return json.loads(payload)
+    except ValueError:
+        raise SupabaseApiError(method, path, status, "answer is not JSON") from None
+
+
+def _shape_error(method: str, path: str, expected: str, value: Any) -> SupabaseApiError:
+    return SupabaseApiError(method, path, None, f"expected {expected}, got {type(value).__name__}")
