@@ -633,12 +633,19 @@ def _load_supabase(r: _Reader, stack: str) -> SupabaseSettings:
             waiver,
             "a reason when production runs without point-in-time recovery (rule S4)",
         )
+    instance_size = r.string("supabaseInstanceSize", choices=SUPABASE_INSTANCE_SIZES)
+    if pitr and instance_size in ("nano", "micro"):
+        r.problem(
+            "supabaseInstanceSize",
+            instance_size,
+            "small or larger when supabasePointInTimeRecovery is on (Supabase's requirement)",
+        )
     return SupabaseSettings(
         organization_slug=r.string(
             "supabaseOrganizationSlug", _SLUG, "an organisation slug (lowercase, digits, - _)"
         ),
         region=r.string("supabaseRegion", choices=SUPABASE_REGIONS),
-        instance_size=r.string("supabaseInstanceSize", choices=SUPABASE_INSTANCE_SIZES),
+        instance_size=instance_size,
         plan=r.string("supabasePlan", choices=SUPABASE_PLANS),
         pool_mode=r.string("supabasePoolMode", choices=SUPABASE_POOL_MODES),
         default_pool_size=r.integer("supabaseDefaultPoolSize", 1, 1000),
