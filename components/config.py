@@ -686,6 +686,13 @@ def _load_monitoring(r: _Reader, app: str) -> MonitoringSettings:
         r.problem(
             "alertSlackWorkspaceId", workspace, "the Slack workspace id with alertSlackChannel"
         )
+    if workspace and not channel:
+        # A workspace alone routes nowhere; saying so beats silently dropping Slack.
+        r.problem(
+            "alertSlackChannel",
+            channel,
+            "a Slack channel such as #oncall with alertSlackWorkspaceId",
+        )
     if not email and not channel:
         r.problem("alertEmail", email, "an e-mail address or alertSlackChannel (alert destination)")
     target_text = r.string("availabilityTargetPercent")
