@@ -1,0 +1,253 @@
+"""Checks of the workflow security rules W1-W7 (SECURITY-RULES.md) on any workflow file.
+
+Pure functions over the YAML text, for the application's shipped workflows and this
+repository's own. W8 (zizmor and actionlint report nothing) needs the external tools and is
+run by the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+"""A commit SHA as W2 requires it: 40 lowercase hex digits, never a tag or a branch."""
+
+VERSION_COMMENT = re.compile(r"^v\d+\.\d+\.\d+$")
+"""The `# vX.Y.Z` comment W2 requires after a pinned SHA, naming the pinned release."""
+
+FORBIDDEN_TRIGGERS = ("pull_request_target", "workflow_run")
+"""Triggers that run with write tokens and secrets on code from outside (W4)."""
+
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_SECRET_REFERENCE = re.compile(r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[)")
+_TO_JSON_SECRETS = re.compile(r"tojson\s*\(\s*secrets\s*\)", re.IGNORECASE)
+_USES_LINE = re.compile(
+    r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?:#\s*(?P<comment>.*?))?\s*$", re.MULTILINE
+)
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans, as GitHub reads them: `on:` is a key, not `True`."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken rule in one workflow."""
+
+    rule: str
+    """Rule id from SECURITY-RULES.md, e.g. `W2`."""
+    where: str
+    """File and location, e.g. `deploy.yml: jobs.preview.steps[0]`."""
+    message: str
+    """What is wrong and what the rule asks for."""
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.where}: {self.message}"
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Parse a workflow (or Dependabot) file with GitHub's reading of booleans."""
+    document = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return document
+
+
+def triggers(workflow: Mapping[str, Any]) -> dict[str, Any]:
+    """The `on:` triggers as event → filter mapping, whichever of the three forms is used."""
+    on = workflow.get("on", {})
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return dict(on or {})
+
+
+def jobs(workflow: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The workflow's jobs by id."""
+    return dict(workflow.get("jobs") or {})
+
+
+def steps(job: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The steps of a job (none for a job that calls a reusable workflow)."""
+    return list(job.get("steps") or [])
+
+
+def expressions(value: object) -> Iterator[str]:
+    """Every `${{ ... }}` expression body anywhere inside a parsed YAML value."""
+    if isinstance(value, str):
+        yield from (match.group(1).strip() for match in _EXPRESSION.finditer(value))
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from expressions(key)
+            yield from expressions(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from expressions(item)
+
+
+def referenced(context: str, value: object) -> set[str]:
+    """Names read from `vars` or `secrets` (the `context`) in the expressions of `value`."""
+    pattern = re.compile(rf"\b{context}\.([A-Za-z_][A-Za-z0-9_]*)")
+    return {name for body in expressions(value) for name in pattern.findall(body)}
+
+
+def check_workflow(path: Path) -> list[Finding]:
+    """Every breach of rules W1-W7 in the workflow at `path`; empty when it complies."""
+    text = path.read_text()
+    workflow = load_yaml(path)
+    name = path.name
+    findings = [
+        *_check_permissions(name, workflow),
+        *_check_pinned_uses(name, text, workflow),
+        *_check_run_expressions(name, workflow),
+        *_check_triggers(name, workflow),
+        *_check_checkout_credentials(name, workflow),
+        *_check_secrets(name, text, workflow),
+        *_check_concurrency_and_commands(name, text, workflow),
+    ]
+    return findings
+
+
+def _is_read_only(permissions: object) -> bool:
+    if permissions in ("read-all", {}):
+        return True
+    return isinstance(permissions, Mapping) and all(
+        level in ("read", "none") for level in permissions.values()
+    )
+
+
+def _check_permissions(name: str, workflow: Mapping[str, Any]) -> Iterator[Finding]:
+    """W1: read-only or empty top-level permissions; writes only in jobs."""
+    if "permissions" not in workflow:
+        yield Finding("W1", name, "no top-level `permissions`: the token gets the defaults")
+    elif not _is_read_only(workflow["permissions"]):
+        yield Finding(
+            "W1",
+            f"{name}: permissions",
+            f"top-level permissions {workflow['permissions']!r} grant writes; grant them per job",
+        )
+    for job_id, job in jobs(workflow).items():
+        if job.get("permissions") in ("write-all",):
+            yield Finding("W1", f"{name}: jobs.{job_id}", "`write-all`; list the scopes needed")
+
+
+def _step_uses(workflow: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for job_id, job in jobs(workflow).items():
+        if "uses" in job:
+            yield f"jobs.{job_id}", str(job["uses"])
+        for index, step in enumerate(steps(job)):
+            if "uses" in step:
+                yield f"jobs.{job_id}.steps[{index}]", str(step["uses"])
+
+
+def _check_pinned_uses(name: str, text: str, workflow: Mapping[str, Any]) -> Iterator[Finding]:
+    """W2: every `uses:` pinned to a 40-hex commit SHA, with the version in a comment."""
+    parsed = list(_step_uses(workflow))
+    written = [(match.group("ref"), match.group("comment")) for match in _USES_LINE.finditer(text)]
+    if len(written) != len(parsed):
+        yield Finding("W2", name, "write every `uses:` on its own line, as `uses: ref # vX.Y.Z`")
+    comments = dict(written)
+    for where, ref in parsed:
+        if ref.startswith("./"):
+            continue
+        if ref.startswith("docker://"):
+            if "@sha256:" not in ref:
+                yield Finding("W2", f"{name}: {where}", f"{ref} is not pinned to a digest")
+            continue
+        _, _, version = ref.partition("@")
+        if not FULL_SHA.match(version):
+            yield Finding("W2", f"{name}: {where}", f"{ref} is not pinned to a full commit SHA")
+        elif not VERSION_COMMENT.match(comments.get(ref) or ""):
+            yield Finding("W2", f"{name}: {where}", f"{ref} lacks its `# vX.Y.Z` comment")
+
+
+def _check_run_expressions(name: str, workflow: Mapping[str, Any]) -> Iterator[Finding]:
+    """W3: no expression inside `run:` (or a github-script `script:`); use `env:`."""
+    for job_id, job in jobs(workflow).items():
+        for index, step in enumerate(steps(job)):
+            code = [step.get("run")]
+            if str(step.get("uses", "")).startswith("actions/github-script@"):
+                code.append((step.get("with") or {}).get("script"))
+            if any(list(expressions(item)) for item in code if item):
+                yield Finding(
+                    "W3",
+                    f"{name}: jobs.{job_id}.steps[{index}]",
+                    "`${{ }}` inside code; pass the value through `env:`",
+                )
+
+
+def _check_triggers(name: str, workflow: Mapping[str, Any]) -> Iterator[Finding]:
+    """W4: no `pull_request_target` or `workflow_run`."""
+    for trigger in FORBIDDEN_TRIGGERS:
+        if trigger in triggers(workflow):
+            yield Finding("W4", f"{name}: on", f"`{trigger}` trigger")
+
+
+def _check_checkout_credentials(name: str, workflow: Mapping[str, Any]) -> Iterator[Finding]:
+    """W5: actions/checkout never leaves the token in the checkout."""
+    for job_id, job in jobs(workflow).items():
+        for index, step in enumerate(steps(job)):
+            if not str(step.get("uses", "")).startswith("actions/checkout@"):
+                continue
+            persist = (step.get("with") or {}).get("persist-credentials")
+            if persist not in (False, "false"):
+                yield Finding(
+                    "W5",
+                    f"{name}: jobs.{job_id}.steps[{index}]",
+                    "actions/checkout without `persist-credentials: false`",
+                )
+
+
+def _check_secrets(name: str, text: str, workflow: Mapping[str, Any]) -> Iterator[Finding]:
+    """W6: no `secrets: inherit` or toJson(secrets); jobs using secrets run in an environment."""
+    if _TO_JSON_SECRETS.search(text):
+        yield Finding("W6", name, "toJson(secrets) exposes every secret")
+    if _secrets_used(workflow.get("env")):
+        yield Finding("W6", f"{name}: env", "secrets in workflow-level `env` reach every job")
+    for job_id, job in jobs(workflow).items():
+        where = f"{name}: jobs.{job_id}"
+        if job.get("secrets") == "inherit":
+            yield Finding("W6", where, "`secrets: inherit`; pass the secrets needed by name")
+        used = _secrets_used(job)
+        if used and "environment" not in job:
+            yield Finding("W6", where, f"uses {sorted(used)} but runs in no `environment:`")
+
+
+def _secrets_used(value: object) -> set[str]:
+    """Secrets named in the expressions of `value`, other than the job's own GITHUB_TOKEN."""
+    return {
+        match.group(1) or "secrets[...]"
+        for body in expressions(value)
+        for match in _SECRET_REFERENCE.finditer(body)
+    } - {"GITHUB_TOKEN"}
+
+
+def _check_concurrency_and_commands(
+    name: str, text: str, workflow: Mapping[str, Any]
+) -> Iterator[Finding]:
+    """W7: deploying jobs (those in an environment) are serialised; no unsecure commands."""
+    if "ACTIONS_ALLOW_UNSECURE_COMMANDS" in text:
+        yield Finding("W7", name, "ACTIONS_ALLOW_UNSECURE_COMMANDS re-enables set-env/add-path")
+    for job_id, job in jobs(workflow).items():
+        if "environment" in job and "concurrency" not in job and "concurrency" not in workflow:
+            yield Finding(
+                "W7", f"{name}: jobs.{job_id}", "deploys to an environment without `concurrency`"
+            )
