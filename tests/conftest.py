@@ -10,9 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from tools.recorder import Inventory, record
+
+# CI explores a fixed set of examples so a run is reproducible; locally every run
+# explores new ones (and keeps failures in .hypothesis/ to replay them).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 STACKS = ("staging", "production")
 

@@ -226,7 +226,7 @@ def test_unknown_stack_is_refused() -> None:
 
 _KEYS = sorted(schema())
 _PROBLEM = re.compile(
-    r"^(?P<key>[A-Za-z][A-Za-z0-9]*|'.*'|\".*\"): (?:"
+    r"^(?P<key>[A-Za-z][A-Za-z0-9]*|'.*(?:'|\.\.\.)|\".*(?:\"|\.\.\.)): (?:"
     r"missing; this key is required \(.+\)"
     r"|unknown key; see the config block of Pulumi\.yaml"
     r"|(?:item )?.+ is not allowed; expected .+"
