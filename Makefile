@@ -31,5 +31,13 @@ unit: $(STAMP)
 plan: $(STAMP)
 	$(PY) -m tools.plan $(STACK)
 
+## diff: Markdown diff of staging → production, or with BASE=rev of STACK at rev → working tree.
+diff: $(STAMP)
+	$(PY) -m tools.diff $(if $(BASE),--base $(BASE) $(STACK),staging production)
+
+## bench: offline plan timings: each stack vs a one-resource program, and how they scale.
+bench: $(STAMP)
+	$(PY) -m tools.bench
+
 clean:
 	rm -rf $(VENV) .engine .tools .pulumi-state .pulumi-home build
