@@ -71,13 +71,10 @@ path_pulumi() {
   local p v
   p=$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -vxF "$BIN" | paste -sd: -) command -v pulumi 2>/dev/null) || return 1
   v=$("$p" version 2>/dev/null | tr -d 'v\r') || return 1
-  # compatible: major 3 and not older than the Python SDK
-  python3 - "$v" "${PULUMI_SDK_VERSION#v}" <<'EOF' || return 1
-import sys
-def key(s): return tuple(int(x) for x in s.split("-")[0].split(".")[:3])
-have, need = key(sys.argv[1]), key(sys.argv[2])
-sys.exit(0 if have[0] == need[0] and have >= need else 1)
-EOF
+  # compatible: same major as the Python SDK and not older than it
+  local need=${PULUMI_SDK_VERSION#v}
+  [ "${v%%.*}" = "${need%%.*}" ] || return 1
+  [ "$(printf '%s\n%s\n' "$need" "${v%%-*}" | sort -V | head -n1)" = "$need" ] || return 1
   echo "$p ($v)"
 }
 
@@ -88,7 +85,9 @@ go_build actionlint "$ACTIONLINT_VERSION" "$ENGINE_DIR/actionlint" \
 
 if [ "${ENGINE_USE_PATH_PULUMI:-1}" = 1 ] && found=$(path_pulumi); then
   echo "[pulumi] using compatible pulumi on PATH: $found (its own language hosts); not building CLI/language host"
-  rm -f "$BIN/pulumi" "$BIN/pulumi-language-python" "$STAMPS/cli" "$STAMPS/language-python"
+  rm -f "$BIN/pulumi" "$BIN/pulumi-language-python" "$BIN/pulumi-language-python-exec" \
+    "$BIN/pulumi-resource-pulumi-python" "$BIN/pulumi-analyzer-policy-python" \
+    "$STAMPS/cli" "$STAMPS/language-python"
   SUMMARY+=("cli on-PATH ${found} 0.0s")
 else
   # 2. Python language host (from sdk/v3@v3.68.0, see versions.env)
