@@ -172,7 +172,9 @@ class FakeSupabase:
     def stop(self) -> None:
         """Stop serving and release any request held by a slow fault."""
         self._release.set()
-        self._server.shutdown()
+        if self._thread is not None:  # shutdown() waits for a loop that never started
+            self._server.shutdown()
+            self._thread = None
         self._server.server_close()
 
     def serve_forever(self) -> None:
