@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pickle
+import re
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 
@@ -279,3 +283,20 @@ def test_redirects_are_not_followed(fake: FakeSupabase, client: SupabaseClient) 
         client.get_project("abcdefghijklmnopqrst")
     assert caught.value.status == 307
     assert len(fake.requests) == 1
+
+
+def test_the_fake_runs_standalone_for_the_engine_cycle(sleeps: list[float]) -> None:
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "tests.fake_supabase", "--port", "0", "--token", TOKEN]
+    with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().strip()
+            assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
+            client = SupabaseClient(TOKEN, url, timeout=5.0, retry=RETRY, sleep=sleeps.append)
+            created = client.create_project(
+                {"name": "cycle", "organization_slug": "acme", "db_pass": "pw12"}
+            )
+            assert client.get_project(created["ref"]) is not None
+        finally:
+            server.terminate()
