@@ -704,7 +704,9 @@ def test_gitleaks_scans_the_whole_history_with_a_pinned_release() -> None:
     checkout = step(gitleaks, "Check out the whole history")
     assert checkout["with"]["fetch-depth"] == 0
     run = scripts(gitleaks)
-    assert 'go install "github.com/zricethezav/gitleaks/v8@${GITLEAKS_VERSION}"' in run
+    assert re.search(
+        r'go install .*\n\s*"github.com/zricethezav/gitleaks/v8@\$\{GITLEAKS_VERSION\}"', run
+    )
     assert '"$GITLEAKS" git --redact' in run
 
 
@@ -712,6 +714,9 @@ def test_trivy_scans_the_filesystem_and_the_image_only_with_a_dockerfile() -> No
     spec = workflow("security.yml")
     assert re.fullmatch(r"v\d+\.\d+\.\d+", spec["env"]["TRIVY_VERSION"])
     trivy = jobs(spec)["trivy"]
+    install = step(trivy, "Install Trivy")
+    assert install["env"]["GOEXPERIMENT"] == "jsonv2"
+    assert '"github.com/aquasecurity/trivy/cmd/trivy@${TRIVY_VERSION}"' in install["run"]
     assert '"$TRIVY" filesystem' in scripts(trivy)
     for name in ("Build the container image", "Scan the container image"):
         assert step(trivy, name)["if"] == "hashFiles('Dockerfile') != ''"
