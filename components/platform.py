@@ -11,12 +11,15 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_github as github
+import pulumiverse_vercel as vercel
 
 from components import pipeline
 from components.config import Secrets, Settings
 from components.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from components.hosting import AppRuntimeValues, Hosting, hosting_args
 from components.repository import AppRepository, AppRepositoryArgs
 from components.repository_files import app_repository_files
+from components.vercel_json import render_vercel_json
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,9 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
             AppRepositoryArgs(
                 github=gh,
                 required_checks=pipeline.required_status_checks(),
-                files=app_repository_files(settings),
+                files=app_repository_files(
+                    settings, extra={"vercel.json": render_vercel_json(settings)}
+                ),
                 protect=True,
             ),
             opts=with_github,
@@ -55,10 +60,41 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         # Staging attaches to the repository production owns, by name (no lookup).
         outputs["repositoryUrl"] = f"https://github.com/{gh.owner}/{gh.repository}"
 
+    # The Vercel token comes from VERCEL_API_TOKEN. No `team` here: the provider would look
+    # it up at preview time; every resource names its team_id instead.
+    vercel_provider = vercel.Provider("vercel")
+    monitoring = settings.monitoring
+    runtime = AppRuntimeValues(
+        posthog_key=(
+            pulumi.Output.from_input(monitoring.posthog_project_key)
+            if monitoring.posthog_project_key
+            else None
+        ),
+        posthog_host=(
+            pulumi.Output.from_input(monitoring.posthog_host)
+            if monitoring.posthog_project_key
+            else None
+        ),
+    )
+    hosting = Hosting(
+        settings.name("hosting"),
+        hosting_args(settings, runtime),
+        opts=pulumi.ResourceOptions(provider=vercel_provider),
+    )
+    outputs["vercelProjectId"] = hosting.project_id
+    outputs["productionUrl"] = hosting.production_url
+    outputs["previewUrlPattern"] = hosting.preview_url_pattern
+    if hosting.log_drain_secret is not None:
+        outputs["logDrainSecret"] = hosting.log_drain_secret
+
     environment_variables: dict[str, pulumi.Input[str]] = {
         "APP_URL": f"https://{settings.domain}",
+        "VERCEL_PROJECT_ID": hosting.project_id,
+        "VERCEL_ORG_ID": hosting.team_id,
     }
     environment_secrets: dict[str, pulumi.Input[str]] = {}
+    if hosting.protection_bypass_secret is not None:
+        environment_secrets["VERCEL_AUTOMATION_BYPASS_SECRET"] = hosting.protection_bypass_secret
     if secrets.vercel_token is not None:
         environment_secrets["VERCEL_TOKEN"] = secrets.vercel_token
     else:

@@ -41,6 +41,15 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
         "secretName",
     ),
     "github:index/actionsVariable:ActionsVariable": ("repository", "variableName"),
+    "vercel:index/project:Project": ("teamId", "name"),
+    "vercel:index/projectDomain:ProjectDomain": ("domain",),
+    "vercel:index/projectEnvironmentVariables:ProjectEnvironmentVariables": (
+        "teamId",
+        "projectId",
+    ),
+    "vercel:index/firewallConfig:FirewallConfig": ("teamId", "projectId"),
+    "vercel:index/projectProtectionBypass:ProjectProtectionBypass": ("teamId", "projectId"),
+    "vercel:index/logDrain:LogDrain": ("teamId", "name"),
 }
 """Remote resource type → the inputs that name its remote object."""
 
