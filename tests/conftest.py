@@ -28,7 +28,7 @@ STACKS = ("staging", "production")
 TEST_SECRETS = {
     "vercelToken": "test-vercel-token-0123456789",
     "sentryAuthToken": "test-sentry-auth-token-0123456789",
-    "supabaseAccessToken": "sbp_test0123456789abcdef0123456789abcdef01",
+    "supabaseAccessToken": "test-supabase-access-token-0123456789",
 }
 """Placeholder secret values; tests assert that none of them leaks in plain text."""
 
