@@ -20,7 +20,10 @@ import dill
 import pulumi
 import pulumi.dynamic
 import pytest
+from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 from pulumi.runtime.rpc import UNKNOWN
 
 from components.supabase.api import RetryPolicy, SupabaseApiError, SupabaseConfigError
@@ -628,6 +631,33 @@ def test_check_names_every_bad_value() -> None:
 def test_check_lets_unknown_values_through() -> None:
     news = minimal_props(db_pass=UNKNOWN, allowed_cidrs=[UNKNOWN], site_url=UNKNOWN)
     assert SupabaseProjectProvider().check({}, news).failures == []
+
+
+def _unknowns_as_the_host_sends_them(**wire: Any) -> dict[str, Any]:
+    """Properties as the dynamic provider host hands them to check/diff at preview:
+    deserialised with keep_unknowns, so each unknown is a new `pulumi.output.Unknown`."""
+    struct = struct_pb2.Struct()
+    struct.update(wire)
+    values = rpc.deserialize_properties(struct, keep_unknowns=True)
+    return cast(dict[str, Any], values)
+
+
+def test_check_and_diff_accept_unknowns_as_the_engine_delivers_them() -> None:
+    # Under the real engine, a db_pass from pulumi-random is unknown at the first
+    # preview and arrived as Unknown(), which check rejected ("at least 4 characters").
+    unknowns = _unknowns_as_the_host_sends_them(
+        db_pass=UNKNOWN, allowed_cidrs=[UNKNOWN], site_url=UNKNOWN, uri_allow_list=UNKNOWN
+    )
+    assert isinstance(unknowns["db_pass"], Unknown)
+    provider = SupabaseProjectProvider()
+    result = provider.check({}, minimal_props(**unknowns))
+    assert result.failures == []
+    assert isinstance(result.inputs["db_pass"], Unknown)
+    assert isinstance(result.inputs["allowed_cidrs"][0], Unknown)
+    diff = provider.diff("ref", full_props(), full_props(**unknowns))
+    assert (diff.changes, diff.replaces) == (True, [])
+    region = _unknowns_as_the_host_sends_them(region=UNKNOWN)
+    assert provider.diff("ref", full_props(), full_props(**region)).replaces == ["region"]
 
 
 # ---------------------------------------------------------------- delete

@@ -23,6 +23,7 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from .api import JsonObject, RetryPolicy, SupabaseApiError, SupabaseClient
@@ -161,7 +162,7 @@ def normalise(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
             out[key] = int(value)
     for key in ("allowed_cidrs", "uri_allow_list"):
         value = out.get(key)
-        if isinstance(value, (list, tuple)) and UNKNOWN not in value:
+        if isinstance(value, (list, tuple)) and not _is_unknown(value):
             out[key] = sorted({str(v).strip() for v in value})
 
     check("name", lambda v: isinstance(v, str) and 1 <= len(v) <= 256, "1-256 characters", True)
@@ -201,8 +202,14 @@ def normalise(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
 
 
 def _is_unknown(value: Any) -> bool:
-    """True for a value (or a list holding one) that preview does not know yet."""
-    return bool(value == UNKNOWN or (isinstance(value, (list, tuple)) and UNKNOWN in value))
+    """True for a value (or a list holding one) that preview does not know yet.
+
+    The dynamic provider host deserialises an unknown as a `pulumi.output.Unknown`
+    instance (a new one each time), not as the `rpc.UNKNOWN` wire string; both count.
+    """
+    if isinstance(value, (list, tuple)):
+        return any(_is_unknown(v) for v in value)
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
 
 
 def _is_int(value: Any) -> bool:
