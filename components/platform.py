@@ -11,12 +11,15 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_github as github
+import pulumiverse_sentry as sentry
 import pulumiverse_vercel as vercel
 
 from components import pipeline
 from components.config import Secrets, Settings
+from components.cost import budget_warning, estimate_monthly_cost
 from components.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from components.hosting import AppRuntimeValues, Hosting, hosting_args
+from components.monitoring import Monitoring, MonitoringArgs, monthly_error_budget_minutes
 from components.repository import AppRepository, AppRepositoryArgs
 from components.repository_files import app_repository_files
 from components.vercel_json import render_vercel_json
@@ -119,4 +122,28 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         opts=with_github,
     )
     outputs["environmentName"] = environment.name
+
+    # The Sentry token comes from SENTRY_AUTH_TOKEN (the provider's default), never from
+    # sentryAuthToken, which is the app's release token for the environment secret above.
+    sentry_monitoring = Monitoring(
+        settings.name("monitoring"),
+        MonitoringArgs(
+            settings=settings.monitoring,
+            project_slug=f"{settings.app}-{settings.stack}",
+            owns_team=settings.is_production,
+            protect=settings.is_production,
+        ),
+        opts=pulumi.ResourceOptions(provider=sentry.Provider("sentry")),
+    )
+    outputs["sentryProjectSlug"] = sentry_monitoring.project_slug
+    target = settings.monitoring.availability_target_percent
+    outputs["availabilityTargetPercent"] = float(target)
+    outputs["monthlyErrorBudgetMinutes"] = float(monthly_error_budget_minutes(target))
+
+    cost = estimate_monthly_cost(settings)
+    if (warning := budget_warning(cost, settings.cost.monthly_budget_usd)) is not None:
+        pulumi.log.warn(warning)
+    outputs["monthlyCostEstimateUsd"] = float(cost.total_usd)
+    outputs["monthlyCostBreakdownUsd"] = cost.breakdown_usd()
+    outputs["monthlyBudgetUsd"] = settings.cost.monthly_budget_usd
     return PlatformOutputs(values=outputs)

@@ -50,6 +50,12 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
     "vercel:index/firewallConfig:FirewallConfig": ("teamId", "projectId"),
     "vercel:index/projectProtectionBypass:ProjectProtectionBypass": ("teamId", "projectId"),
     "vercel:index/logDrain:LogDrain": ("teamId", "name"),
+    "sentry:index/sentryTeam:SentryTeam": ("organization", "slug"),
+    "sentry:index/sentryOrganizationMember:SentryOrganizationMember": ("organization", "email"),
+    "sentry:index/sentryProject:SentryProject": ("organization", "slug"),
+    "sentry:index/sentryKey:SentryKey": ("organization", "project", "name"),
+    "sentry:index/sentryIssueAlert:SentryIssueAlert": ("organization", "project", "name"),
+    "sentry:index/sentryMetricAlert:SentryMetricAlert": ("organization", "project", "name"),
 }
 """Remote resource type → the inputs that name its remote object."""
 

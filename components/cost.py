@@ -1,0 +1,126 @@
+"""The monthly cost estimate of one stack, from the plans and list prices in its settings.
+
+Pure: settings in, a breakdown out, no Pulumi runtime. The platform exports it
+(`monthlyCostEstimateUsd`, `monthlyCostBreakdownUsd`) and warns at preview when it is
+above `monthlyBudgetUsd`; the policy pack reads the same exports.
+
+It is an estimate of the fixed monthly fees only: usage (Vercel bandwidth and function
+time, Supabase egress and disk beyond the plan, Sentry events beyond the quota, PostHog
+events beyond the free tier) is not known before the month and is left out.
+
+Organisation-level fees (Vercel seats, the Supabase and Sentry plans) are paid once
+however many stacks share the organisation: a stack that does not carry one sets its
+price (or seats) to 0, as the staging stack file does for Vercel seats and Sentry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from components.config import Settings
+
+CENT = Decimal("0.01")
+
+SUPABASE_COMPUTE_MONTHLY_USD: dict[str, Decimal] = {
+    "nano": Decimal(0),
+    "micro": Decimal(10),
+    "small": Decimal(15),
+    "medium": Decimal(60),
+    "large": Decimal(110),
+    "xlarge": Decimal(210),
+    "2xlarge": Decimal(410),
+    "4xlarge": Decimal(960),
+    "8xlarge": Decimal(1870),
+    "12xlarge": Decimal(2800),
+    "16xlarge": Decimal(3730),
+}
+"""Monthly price of each Supabase compute size, the rounded "Monthly Price USD" column of
+Supabase's docs (Platform → Manage Compute usage; hourly × ~744 h, e.g. Micro $0.01344/h).
+Nano is free only on the free plan: paid plans bill it as Micro."""
+
+SUPABASE_COMPUTE_CREDIT_USD = Decimal(10)
+"""Compute credits every paid Supabase plan includes per month (one Micro project)."""
+
+SUPABASE_PAID_PLANS = ("pro", "team", "enterprise")
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One fee of the estimate."""
+
+    key: str
+    """Stable name, the key in the exported breakdown, e.g. `supabaseCompute`."""
+    usd: Decimal
+    """Monthly amount in USD, to the cent."""
+    basis: str
+    """How it was computed, for the README and the budget warning."""
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """A stack's monthly cost: its line items and their total."""
+
+    items: tuple[LineItem, ...]
+
+    @property
+    def total_usd(self) -> Decimal:
+        return sum((item.usd for item in self.items), Decimal(0)).quantize(CENT)
+
+    def breakdown_usd(self) -> dict[str, float]:
+        """Line items as `{key: usd}`, the shape the stack exports (Pulumi has no Decimal)."""
+        return {item.key: float(item.usd) for item in self.items}
+
+
+def _usd(amount: Decimal | int) -> Decimal:
+    return Decimal(amount).quantize(CENT)
+
+
+def supabase_compute_usd(plan: str, instance_size: str) -> Decimal:
+    """Compute of one project after the plan's compute credit (never below zero)."""
+    paid = plan in SUPABASE_PAID_PLANS
+    size = "micro" if paid and instance_size == "nano" else instance_size
+    price = SUPABASE_COMPUTE_MONTHLY_USD[size]
+    credit = SUPABASE_COMPUTE_CREDIT_USD if paid else Decimal(0)
+    return _usd(max(price - credit, Decimal(0)))
+
+
+def estimate_monthly_cost(settings: Settings) -> CostEstimate:
+    """The fixed monthly fees of the stack described by `settings`."""
+    prices = settings.cost
+    seats = settings.vercel.seats
+    supabase = settings.supabase
+    plan_usd = prices.price_supabase_plan_usd if supabase.plan in SUPABASE_PAID_PLANS else 0
+    posthog_usd = prices.price_posthog_usd if settings.monitoring.posthog_project_key else 0
+    return CostEstimate(
+        items=(
+            LineItem(
+                "vercelSeats",
+                _usd(seats * prices.price_vercel_seat_usd),
+                f"Vercel Pro: {seats} seat(s) x ${prices.price_vercel_seat_usd}",
+            ),
+            LineItem("supabasePlan", _usd(plan_usd), f"Supabase {supabase.plan} plan"),
+            LineItem(
+                "supabaseCompute",
+                supabase_compute_usd(supabase.plan, supabase.instance_size),
+                f"Supabase {supabase.instance_size} compute after the plan's compute credit",
+            ),
+            LineItem("sentryPlan", _usd(prices.price_sentry_plan_usd), "Sentry plan"),
+            LineItem(
+                "posthog",
+                _usd(posthog_usd),
+                "PostHog" if settings.monitoring.posthog_project_key else "PostHog not used",
+            ),
+        )
+    )
+
+
+def budget_warning(estimate: CostEstimate, monthly_budget_usd: int) -> str | None:
+    """The preview-time warning when the estimate is above the budget, else None."""
+    if estimate.total_usd <= monthly_budget_usd:
+        return None
+    items = ", ".join(f"{item.key} ${item.usd}" for item in estimate.items if item.usd)
+    return (
+        f"monthly cost estimate ${estimate.total_usd} is above monthlyBudgetUsd "
+        f"${monthly_budget_usd} ({items}); raise the budget or lower a plan"
+    )

@@ -1,0 +1,311 @@
+"""One stack's Sentry monitoring: project, rate-limited client key, issue and metric alerts.
+
+Ownership (ARCHITECTURE.md, stacks own disjoint remote objects): the Sentry team is
+organisation-wide, so, like the repository, it is a singleton the production stack owns,
+together with the on-call member invited into it; staging refers to the team by its slug
+from config. Each stack owns its own project (`{app}-{stack}`), client key and alerts.
+
+Routing. Sentry e-mails only organisation members, addressed by numeric id, and the ids
+of production's objects are unknown to staging without an invoke (not allowed at preview).
+So alertEmail is invited into the team, and:
+- production e-mails the team it owns (by id) and posts to Slack, for every alert;
+- staging's issue alerts e-mail the issue owners, falling through to all members of the
+  project's team (no id needed), and post to Slack; its metric alerts never e-mail: they
+  post to Slack when configured and otherwise stay on Sentry's Alerts page, which the
+  production-deploy reviewers check. Staging is quieter by design, besides its stack
+  file's higher thresholds and daily issue-alert frequency.
+
+Uptime is not here: pulumiverse-sentry 0.0.9 has no uptime monitor. The app's
+`health-check.yml` workflow probes every 5 minutes; this module only computes the error
+budget of the availability target, which the stack exports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pulumi
+import pulumiverse_sentry as sentry
+
+from components.config import MonitoringSettings
+
+MINUTES_PER_MONTH = 43_200
+"""A 30-day month, the period the error budget is stated for."""
+
+HIGH_FREQUENCY_EVENTS_PER_HOUR = 100
+"""Events of one issue within an hour that raise the high-frequency alert."""
+
+RESOLVE_RATIO = Decimal("0.8")
+"""A metric alert resolves at 80% of its threshold, so a value hovering at the threshold
+does not open and close incidents on every evaluation."""
+
+METRIC_DATASET = "events_analytics_platform"
+"""Sentry refuses new transaction-based (`transactions`, `generic_metrics`) alerts and
+asks for span-based ones on this dataset, filtered to transactions."""
+
+ALERT_MEMBER_ROLE = "member"
+"""Organisation role of the invited on-call address: receives alerts, administers nothing."""
+
+
+@dataclass(frozen=True)
+class KeyMetric:
+    """One key metric of the app and how its metric alert reads it."""
+
+    role: str
+    """Resource-name role and stable identifier, e.g. `lcp`."""
+    title: str
+    """Human name in the alert's name."""
+    aggregate: str
+    """Sentry aggregate the threshold applies to."""
+    query: str
+    """Span filter: the transactions (or page loads) the metric is measured over."""
+    time_window_minutes: int
+    """Evaluation window; web vitals need a longer one for a stable p75."""
+
+
+KEY_METRICS = (
+    KeyMetric("error-rate", "error rate", "failure_rate()", "is_transaction:true", 10),
+    KeyMetric(
+        "lcp", "p75 LCP", "p75(measurements.lcp)", "is_transaction:true span.op:pageload", 60
+    ),
+    KeyMetric(
+        "fcp", "p75 FCP", "p75(measurements.fcp)", "is_transaction:true span.op:pageload", 60
+    ),
+    KeyMetric(
+        "ttfb", "p75 TTFB", "p75(measurements.ttfb)", "is_transaction:true span.op:pageload", 60
+    ),
+)
+"""The key metrics alerted on; their thresholds come from settings (`metric_thresholds`)."""
+
+
+def metric_thresholds(settings: MonitoringSettings) -> dict[str, Decimal]:
+    """Alert threshold of each key metric in Sentry's units.
+
+    `failure_rate()` is a ratio (0.05 is 5%), web vitals are milliseconds.
+    """
+    return {
+        "error-rate": Decimal(settings.alert_error_rate_percent) / 100,
+        "lcp": Decimal(settings.alert_lcp_ms),
+        "fcp": Decimal(settings.alert_fcp_ms),
+        "ttfb": Decimal(settings.alert_ttfb_ms),
+    }
+
+
+def resolve_threshold(threshold: Decimal) -> Decimal:
+    """Where an alert above `threshold` resolves (see `RESOLVE_RATIO`)."""
+    return threshold * RESOLVE_RATIO
+
+
+def monthly_error_budget_minutes(availability_target_percent: Decimal) -> Decimal:
+    """Minutes of downtime per 30-day month the availability target allows.
+
+    99.9 gives 43200 × 0.001 = 43.2 minutes.
+    """
+    return MINUTES_PER_MONTH * (1 - availability_target_percent / 100)
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    """Inputs of `Monitoring`."""
+
+    settings: MonitoringSettings
+    """Validated Sentry settings: organisation, team, platform, key limits, routing, thresholds."""
+    project_slug: str
+    """Slug and name of this stack's Sentry project, `{app}-{stack}`; never shared by stacks."""
+    owns_team: bool
+    """Create the team and invite alertEmail into it (the production stack only); otherwise
+    the team is referred to by slug and alerts route without ids (module docstring)."""
+    protect: bool = False
+    """Protect the project (deleting it deletes every issue and event) and the team."""
+
+
+class Monitoring(pulumi.ComponentResource):
+    """A Sentry project with a rate-limited client key and the stack's alerts."""
+
+    project_slug: pulumi.Output[str]
+    """Slug of the stack's Sentry project."""
+    dsn: pulumi.Output[str]
+    """Client key DSN for the app (`SENTRY_DSN`), a Pulumi secret."""
+
+    def __init__(
+        self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:sentry:Monitoring", name, None, opts)
+        s = args.settings
+        org = s.sentry_organization
+        child = pulumi.ResourceOptions(parent=self)
+        protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
+
+        team_slug: pulumi.Input[str] = s.sentry_team
+        team_id: pulumi.Output[str] | None = None
+        if args.owns_team:
+            team = sentry.SentryTeam(
+                f"{name}-team",
+                organization=org,
+                name=s.sentry_team,
+                slug=s.sentry_team,
+                opts=protected,
+            )
+            team_slug, team_id = team.slug, team.internal_id
+            if s.alert_email:
+                # Sentry only e-mails members: the on-call address joins the team it alerts.
+                sentry.SentryOrganizationMember(
+                    f"{name}-oncall-member",
+                    organization=org,
+                    email=s.alert_email,
+                    role=ALERT_MEMBER_ROLE,
+                    teams=[team_slug],
+                    opts=child,
+                )
+
+        project = sentry.SentryProject(
+            f"{name}-project",
+            organization=org,
+            name=args.project_slug,
+            slug=args.project_slug,
+            platform=s.sentry_platform,
+            teams=[team_slug],
+            opts=protected,
+        )
+        on_project = pulumi.ResourceOptions(parent=self, depends_on=[project])
+
+        key = sentry.SentryKey(
+            f"{name}-key",
+            organization=org,
+            project=project.slug,
+            name=f"{args.project_slug} app",
+            # A runaway client (a loop throwing errors) cannot exhaust the quota (S11).
+            rate_limit_count=s.key_rate_limit_count,
+            rate_limit_window=s.key_rate_limit_window_seconds,
+            opts=pulumi.ResourceOptions.merge(
+                on_project,
+                # Stored encrypted in the state like the SDK's own secret outputs.
+                pulumi.ResourceOptions(additional_secret_outputs=["dsnPublic", "dsnCsp"]),
+            ),
+        )
+
+        issue_actions = _issue_actions(s, team_id)
+        for role, title, condition in (
+            ("new-issue", "new issue", {"id": _FIRST_SEEN}),
+            ("regression", "regression", {"id": _REGRESSION}),
+            (
+                "high-frequency",
+                f"more than {HIGH_FREQUENCY_EVENTS_PER_HOUR} events in 1h",
+                {
+                    "id": _EVENT_FREQUENCY,
+                    "value": str(HIGH_FREQUENCY_EVENTS_PER_HOUR),
+                    "comparisonType": "count",
+                    "interval": "1h",
+                },
+            ),
+        ):
+            sentry.SentryIssueAlert(
+                f"{name}-alert-{role}",
+                organization=org,
+                project=project.slug,
+                name=f"{args.project_slug}: {title}",
+                action_match="any",
+                filter_match="all",
+                frequency=s.alert_frequency_minutes,
+                conditions=[condition],
+                actions=issue_actions,
+                opts=on_project,
+            )
+
+        metric_actions = _metric_actions(s, team_id)
+        thresholds = metric_thresholds(s)
+        owner = team_id.apply(lambda i: f"team:{i}") if team_id is not None else None
+        for metric in KEY_METRICS:
+            threshold = thresholds[metric.role]
+            sentry.SentryMetricAlert(
+                f"{name}-alert-{metric.role}",
+                organization=org,
+                project=project.slug,
+                # No threshold in the name: retuning one must not rename the alert.
+                name=f"{args.project_slug}: {metric.title}",
+                dataset=METRIC_DATASET,
+                query=metric.query,
+                aggregate=metric.aggregate,
+                time_window=metric.time_window_minutes,
+                threshold_type=_ABOVE,
+                resolve_threshold=float(resolve_threshold(threshold)),
+                owner=owner,
+                triggers=[
+                    sentry.SentryMetricAlertTriggerArgs(
+                        label="critical",
+                        alert_threshold=float(threshold),
+                        threshold_type=_ABOVE,
+                        # None, not []: a trigger without actions only shows on Sentry's
+                        # Alerts page (staging without Slack, see the module docstring).
+                        actions=metric_actions or None,
+                    )
+                ],
+                opts=on_project,
+            )
+
+        self.project_slug = project.slug
+        # The DSN only lets clients send events, but anyone holding it can spend the
+        # event quota: a Pulumi secret, so previews, diffs and the state never show it.
+        self.dsn = pulumi.Output.secret(key.dsn_public)
+        self.register_outputs({"project_slug": self.project_slug, "dsn": self.dsn})
+
+
+_ABOVE = 0
+"""Sentry's threshold type: alert when the value is above the threshold."""
+_FIRST_SEEN = "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition"
+_REGRESSION = "sentry.rules.conditions.regression_event.RegressionEventCondition"
+_EVENT_FREQUENCY = "sentry.rules.conditions.event_frequency.EventFrequencyCondition"
+_EMAIL_ACTION = "sentry.mail.actions.NotifyEmailAction"
+_SLACK_ACTION = "sentry.integrations.slack.notify_action.SlackNotifyServiceAction"
+
+
+def _issue_actions(
+    s: MonitoringSettings, team_id: pulumi.Output[str] | None
+) -> list[dict[str, pulumi.Input[str]]]:
+    """Where an issue alert notifies: e-mail (team, or issue owners) and Slack."""
+    actions: list[dict[str, pulumi.Input[str]]] = []
+    if s.alert_email:
+        if team_id is not None:
+            actions.append({"id": _EMAIL_ACTION, "targetType": "Team", "targetIdentifier": team_id})
+        else:
+            actions.append(
+                {
+                    "id": _EMAIL_ACTION,
+                    "targetType": "IssueOwners",
+                    "targetIdentifier": "",
+                    "fallthroughType": "AllMembers",
+                }
+            )
+    if s.alert_slack_channel:
+        actions.append(
+            {
+                "id": _SLACK_ACTION,
+                "workspace": s.alert_slack_workspace_id,
+                "channel": s.alert_slack_channel,
+            }
+        )
+    return actions
+
+
+def _metric_actions(
+    s: MonitoringSettings, team_id: pulumi.Output[str] | None
+) -> list[sentry.SentryMetricAlertTriggerActionArgs]:
+    """Where a metric alert notifies: the owned team by e-mail, and Slack."""
+    actions: list[sentry.SentryMetricAlertTriggerActionArgs] = []
+    if s.alert_email and team_id is not None:
+        actions.append(
+            sentry.SentryMetricAlertTriggerActionArgs(
+                type="email", target_type="team", target_identifier=team_id
+            )
+        )
+    if s.alert_slack_channel:
+        actions.append(
+            sentry.SentryMetricAlertTriggerActionArgs(
+                type="slack",
+                target_type="specific",
+                target_identifier=s.alert_slack_channel,
+                integration_id=int(s.alert_slack_workspace_id),
+            )
+        )
+    return actions

@@ -1,0 +1,159 @@
+"""The monthly cost estimate: arithmetic against hand-computed figures, budget warning, exports."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import yaml
+
+from components.config import (
+    SUPABASE_INSTANCE_SIZES,
+    ConfigError,
+    Settings,
+    load_settings,
+    project_name,
+)
+from components.cost import (
+    SUPABASE_COMPUTE_MONTHLY_USD,
+    budget_warning,
+    estimate_monthly_cost,
+    supabase_compute_usd,
+)
+from tests.conftest import TEST_SECRETS
+from tools.recorder import ROOT, Inventory, record, stack_config
+
+# Worked by hand from the stack files and Pulumi.yaml's default prices:
+# production: Vercel 3 seats x $20 = 60; Supabase pro $25; small compute $15 - $10 credit = 5;
+#             Sentry $26; PostHog free tier 0                                  → $116
+# staging:    Vercel 0 seats = 0; Supabase pro $25; micro compute $10 - $10 credit = 0;
+#             Sentry 0 (the organisation's plan is counted in production); PostHog 0 → $25
+EXPECTED = {
+    "production": (
+        {
+            "vercelSeats": "60",
+            "supabasePlan": "25",
+            "supabaseCompute": "5",
+            "sentryPlan": "26",
+            "posthog": "0",
+        },
+        "116",
+    ),
+    "staging": (
+        {
+            "vercelSeats": "0",
+            "supabasePlan": "25",
+            "supabaseCompute": "0",
+            "sentryPlan": "0",
+            "posthog": "0",
+        },
+        "25",
+    ),
+}
+
+
+def _raw(stack: str) -> dict[str, Any]:
+    prefix = f"{project_name()}:"
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {k.removeprefix(prefix): v for k, v in config.items()}
+
+
+def _settings(stack: str, **changes: Any) -> Settings:
+    return load_settings(stack, {**_raw(stack), **changes})
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED))
+def test_estimate_of_each_stack_file(stack: str) -> None:
+    items, total = EXPECTED[stack]
+    estimate = estimate_monthly_cost(_settings(stack))
+    assert {i.key: i.usd for i in estimate.items} == {k: Decimal(v) for k, v in items.items()}
+    assert estimate.total_usd == Decimal(total)
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED))
+def test_estimate_and_breakdown_are_exported(stack: str, inventory: Any) -> None:
+    inv: Inventory = inventory(stack)
+    items, total = EXPECTED[stack]
+    assert inv.outputs["monthlyCostEstimateUsd"] == float(total), stack
+    assert inv.outputs["monthlyCostBreakdownUsd"] == {k: float(v) for k, v in items.items()}
+    assert inv.outputs["monthlyBudgetUsd"] == {"production": 250, "staging": 60}[stack]
+    assert not [w for w in inv.warnings if "monthly cost estimate" in w], inv.warnings
+
+
+@pytest.mark.parametrize(
+    ("plan", "size", "usd"),
+    [
+        ("pro", "micro", "0"),  # $10, fully covered by the credit
+        ("pro", "nano", "0"),  # paid plans bill nano as micro
+        ("pro", "small", "5"),
+        ("pro", "large", "100"),
+        ("team", "16xlarge", "3720"),
+        ("free", "nano", "0"),  # no credit, nothing to cover
+    ],
+)
+def test_supabase_compute_after_credit(plan: str, size: str, usd: str) -> None:
+    assert supabase_compute_usd(plan, size) == Decimal(usd)
+
+
+def test_every_supabase_size_has_a_price() -> None:
+    assert set(SUPABASE_COMPUTE_MONTHLY_USD) == set(SUPABASE_INSTANCE_SIZES)
+
+
+def test_free_plan_and_unused_posthog_cost_nothing() -> None:
+    settings = _settings(
+        "staging", supabasePlan="free", supabaseInstanceSize="nano", posthogProjectKey=""
+    )
+    settings = dataclasses.replace(
+        settings, cost=dataclasses.replace(settings.cost, price_posthog_usd=450)
+    )
+    items = {i.key: i.usd for i in estimate_monthly_cost(settings).items}
+    zero = Decimal(0)
+    assert (items["supabasePlan"], items["supabaseCompute"], items["posthog"]) == (zero,) * 3
+
+
+def test_budget_warning_only_above_budget() -> None:
+    estimate = estimate_monthly_cost(_settings("production"))  # $116
+    assert budget_warning(estimate, 116) is None
+    assert budget_warning(estimate, 250) is None
+    warning = budget_warning(estimate, 100)
+    assert warning is not None
+    assert "$116.00" in warning and "monthlyBudgetUsd $100" in warning, warning
+    assert "vercelSeats $60.00" in warning, warning
+
+
+def test_over_budget_is_reported_at_preview() -> None:
+    config = stack_config("staging")
+    config[f"{project_name()}:monthlyBudgetUsd"] = 20
+    inv = record("staging", config=config, secrets=TEST_SECRETS)
+    warnings = [w for w in inv.warnings if "monthly cost estimate" in w]
+    assert len(warnings) == 1 and "$25.00" in warnings[0], inv.warnings
+    assert inv.outputs["monthlyCostEstimateUsd"] == 25.0
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("monthlyBudgetUsd", -1, "monthlyBudgetUsd: -1 is not allowed; expected an integer from 0"),
+        ("monthlyBudgetUsd", "lots", "monthlyBudgetUsd: 'lots' is not allowed; expected a"),
+        ("priceVercelSeatUsd", -20, "priceVercelSeatUsd: -20 is not allowed; expected an integer"),
+        ("priceSupabasePlanUsd", -25, "priceSupabasePlanUsd: -25 is not allowed; expected an"),
+        ("priceSentryPlanUsd", -26, "priceSentryPlanUsd: -26 is not allowed; expected an integer"),
+        ("pricePosthogUsd", -1, "pricePosthogUsd: -1 is not allowed; expected an integer from 0"),
+        ("vercelSeats", -3, "vercelSeats: -3 is not allowed; expected an integer from 0"),
+        (
+            "supabaseInstanceSize",
+            "huge",
+            "supabaseInstanceSize: 'huge' is not allowed; expected one of nano, micro",
+        ),
+        ("supabasePlan", "gold", "supabasePlan: 'gold' is not allowed; expected one of free, pro"),
+    ],
+)
+@pytest.mark.parametrize("stack", sorted(EXPECTED))
+def test_bad_cost_input_names_key_value_and_allowed(
+    stack: str, key: str, value: Any, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _settings(stack, **{key: value})
+    assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
