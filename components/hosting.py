@@ -90,7 +90,9 @@ class AppRuntimeValues:
     database_url: pulumi.Output[str] | None = None
     """Postgres connection string with its password (through the pooler), server-only secret."""
     sentry_dsn: pulumi.Output[str] | None = None
-    """Sentry client key URL; public by Sentry's design (the browser SDK sends it)."""
+    """Server-side Sentry client key URL: a secret (whoever holds it can spend the quota)."""
+    sentry_browser_dsn: pulumi.Output[str] | None = None
+    """Browser Sentry client key URL: public by Sentry's design, a separate rate-limited key."""
     posthog_key: pulumi.Output[str] | None = None
     """PostHog project API key (phc_...), public by PostHog's design."""
     posthog_host: pulumi.Output[str] | None = None
@@ -130,7 +132,13 @@ def runtime_variables(values: AppRuntimeValues) -> list[RuntimeVariable]:
             "Supabase service-role key (server only, bypasses row-level security)",
         ),
         ("DATABASE_URL", values.database_url, True, "Postgres connection string (server only)"),
-        ("NEXT_PUBLIC_SENTRY_DSN", values.sentry_dsn, False, "Sentry DSN (public client key)"),
+        ("SENTRY_DSN", values.sentry_dsn, True, "Sentry DSN of the server key (server only)"),
+        (
+            "NEXT_PUBLIC_SENTRY_DSN",
+            values.sentry_browser_dsn,
+            False,
+            "Sentry DSN of the browser key (public by design, rate-limited)",
+        ),
         ("NEXT_PUBLIC_POSTHOG_KEY", values.posthog_key, False, "PostHog project key (public)"),
         ("NEXT_PUBLIC_POSTHOG_HOST", values.posthog_host, False, "PostHog ingestion host"),
     ]

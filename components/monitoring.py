@@ -126,7 +126,9 @@ class Monitoring(pulumi.ComponentResource):
     project_slug: pulumi.Output[str]
     """Slug of the stack's Sentry project."""
     dsn: pulumi.Output[str]
-    """Client key DSN for the app (`SENTRY_DSN`), a Pulumi secret."""
+    """Server-side client key DSN (`SENTRY_DSN`), a Pulumi secret."""
+    browser_dsn: pulumi.Output[str]
+    """Browser client key DSN (`NEXT_PUBLIC_SENTRY_DSN`): public by design, its own key."""
 
     def __init__(
         self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
@@ -170,19 +172,24 @@ class Monitoring(pulumi.ComponentResource):
         )
         on_project = pulumi.ResourceOptions(parent=self, depends_on=[project])
 
-        key = sentry.SentryKey(
-            f"{name}-key",
-            organization=org,
-            project=project.slug,
-            name=f"{args.project_slug} app",
-            # A runaway client (a loop throwing errors) cannot exhaust the quota (S11).
-            rate_limit_count=s.key_rate_limit_count,
-            rate_limit_window=s.key_rate_limit_window_seconds,
-            opts=pulumi.ResourceOptions.merge(
-                on_project,
-                # Stored encrypted in the state like the SDK's own secret outputs.
-                pulumi.ResourceOptions(additional_secret_outputs=["dsnPublic", "dsnCsp"]),
-            ),
+        # Two keys: the browser bundle publishes its DSN to every visitor, so it gets a key
+        # of its own; the server key stays a secret and can be rotated independently.
+        key, browser_key = (
+            sentry.SentryKey(
+                f"{name}-{role}-key",
+                organization=org,
+                project=project.slug,
+                name=f"{args.project_slug} {role}",
+                # A runaway client (a loop throwing errors) cannot exhaust the quota (S11).
+                rate_limit_count=s.key_rate_limit_count,
+                rate_limit_window=s.key_rate_limit_window_seconds,
+                opts=pulumi.ResourceOptions.merge(
+                    on_project,
+                    # The server DSN is stored encrypted in the state, like the SDK's secrets.
+                    pulumi.ResourceOptions(additional_secret_outputs=secret_outputs),
+                ),
+            )
+            for role, secret_outputs in (("server", ["dsnPublic", "dsnCsp"]), ("browser", []))
         )
 
         issue_actions = _issue_actions(s, team_id)
@@ -248,7 +255,10 @@ class Monitoring(pulumi.ComponentResource):
         # The DSN only lets clients send events, but anyone holding it can spend the
         # event quota: a Pulumi secret, so previews, diffs and the state never show it.
         self.dsn = pulumi.Output.secret(key.dsn_public)
-        self.register_outputs({"project_slug": self.project_slug, "dsn": self.dsn})
+        self.browser_dsn = browser_key.dsn_public
+        self.register_outputs(
+            {"project_slug": self.project_slug, "dsn": self.dsn, "browser_dsn": self.browser_dsn}
+        )
 
 
 _ABOVE = 0

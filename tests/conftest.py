@@ -7,10 +7,9 @@ Runs are cached per stack, so the whole suite evaluates each stack once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import cache
-
-import os
 
 import pytest
 from hypothesis import settings

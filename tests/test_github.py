@@ -286,3 +286,21 @@ def test_outputs(inventory: Inv) -> None:
         inventory("production").outputs["repositoryUrl"] == "https://github.com/acme-corp/acme-web"
     )
     assert inventory("staging").outputs["environmentName"] == "staging"
+
+
+def test_environments_carry_what_the_workflows_read(stack_inventory: Inventory) -> None:
+    stack = stack_inventory.stack
+    variables = {r.inputs["variableName"] for r in stack_inventory.of_type(ENV_VARIABLE)}
+    secrets = {r.inputs["secretName"] for r in stack_inventory.of_type(ENV_SECRET)}
+    assert set(pipeline.ENVIRONMENT_VARIABLES[stack]) <= variables, stack
+    assert set(pipeline.ENVIRONMENT_SECRETS[stack]) <= secrets, stack
+
+
+def test_each_stack_owns_one_health_check_url_variable(inventory: Inv) -> None:
+    owned = {}
+    for stack in ("staging", "production"):
+        variable = inventory(stack).one("github:index/actionsVariable:ActionsVariable")
+        assert variable.inputs["value"] == f"https://{inventory(stack).outputs['domain']}"
+        owned[stack] = variable.inputs["variableName"]
+    assert owned == {"staging": "STAGING_URL", "production": "PRODUCTION_URL"}
+    assert set(owned.values()) == set(pipeline.REPOSITORY_VARIABLES)

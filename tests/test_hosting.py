@@ -42,10 +42,22 @@ GITHUB_VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVar
 GITHUB_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 REPOSITORY_FILE = "github:index/repositoryFile:RepositoryFile"
 
+ALL_RUNTIME_KEYS = {
+    "NEXT_PUBLIC_SUPABASE_URL",
+    "NEXT_PUBLIC_SUPABASE_ANON_KEY",
+    "SUPABASE_SERVICE_ROLE_KEY",
+    "DATABASE_URL",
+    "SENTRY_DSN",
+    "NEXT_PUBLIC_SENTRY_DSN",
+    "NEXT_PUBLIC_POSTHOG_KEY",
+    "NEXT_PUBLIC_POSTHOG_HOST",
+}
+
 SERVICE_ROLE = "test-service-role-key-not-real"
 DATABASE_URL = "postgresql://postgres.test:not-a-real-password@pooler.test:6543/postgres"
 ANON_KEY = "test-anon-key-public-by-design"
 SENTRY_DSN = "https://0123abcd@o1.ingest.us.sentry.io/42"
+BROWSER_DSN = "https://4567ef01@o1.ingest.us.sentry.io/42"
 
 # A program giving Hosting every runtime value the way other components will: the anon key
 # and DSN arrive as secrets (public by design, so Hosting unsecrets them), the service-role
@@ -64,6 +76,7 @@ runtime = AppRuntimeValues(
     supabase_service_role_key=pulumi.Output.from_input({SERVICE_ROLE!r}),
     database_url=pulumi.Output.secret({DATABASE_URL!r}),
     sentry_dsn=pulumi.Output.secret({SENTRY_DSN!r}),
+    sentry_browser_dsn=pulumi.Output.secret({BROWSER_DSN!r}),
     posthog_key=pulumi.Output.from_input(settings.monitoring.posthog_project_key),
     posthog_host=pulumi.Output.from_input(settings.monitoring.posthog_host),
 )
@@ -247,12 +260,11 @@ def test_staging_serves_its_own_domain_only(inventory: Callable[[str], Inventory
 # --------------------------------------------------------------------------- variables
 
 
-def test_stacks_register_only_the_values_they_have(inventory: Callable[[str], Inventory]) -> None:
+def test_stacks_register_every_runtime_value(inventory: Callable[[str], Inventory]) -> None:
     for stack in STACKS:
         settings = _settings(stack)
         entries = {entry["key"]: entry for _, entry in _variables(inventory(stack))}
-        # Supabase and Sentry are not wired yet: absent values register no variable.
-        assert set(entries) == {"NEXT_PUBLIC_POSTHOG_KEY", "NEXT_PUBLIC_POSTHOG_HOST"}, stack
+        assert set(entries) == ALL_RUNTIME_KEYS, stack
         assert entries["NEXT_PUBLIC_POSTHOG_KEY"]["value"] == (
             settings.monitoring.posthog_project_key
         ), stack
@@ -263,15 +275,7 @@ def test_all_runtime_values_become_variables(
     full_inventory: Callable[[str], Inventory], stack: str
 ) -> None:
     keys = {entry["key"] for _, entry in _variables(full_inventory(stack))}
-    assert keys == {
-        "NEXT_PUBLIC_SUPABASE_URL",
-        "NEXT_PUBLIC_SUPABASE_ANON_KEY",
-        "SUPABASE_SERVICE_ROLE_KEY",
-        "DATABASE_URL",
-        "NEXT_PUBLIC_SENTRY_DSN",
-        "NEXT_PUBLIC_POSTHOG_KEY",
-        "NEXT_PUBLIC_POSTHOG_HOST",
-    }, stack
+    assert keys == ALL_RUNTIME_KEYS, stack
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -287,12 +291,16 @@ def test_s8_secrets_sensitive_and_never_public(
         if entry["key"].startswith("NEXT_PUBLIC_"):
             assert not secret and not entry["sensitive"], f"{where}: secret under NEXT_PUBLIC_"
     by_key = {entry["key"]: entry for _, entry in entries}
-    for key, value in (("SUPABASE_SERVICE_ROLE_KEY", SERVICE_ROLE), ("DATABASE_URL", DATABASE_URL)):
+    for key, value in (
+        ("SUPABASE_SERVICE_ROLE_KEY", SERVICE_ROLE),
+        ("DATABASE_URL", DATABASE_URL),
+        ("SENTRY_DSN", SENTRY_DSN),
+    ):
         assert by_key[key]["value"] == Secret(value), f"{stack} {key}: must be a Pulumi secret"
         assert by_key[key]["sensitive"] is True, f"{stack} {key}"
     # Public by design: arrives as a secret, is published deliberately as plain text.
     assert by_key["NEXT_PUBLIC_SUPABASE_ANON_KEY"]["value"] == ANON_KEY, stack
-    assert by_key["NEXT_PUBLIC_SENTRY_DSN"]["value"] == SENTRY_DSN, stack
+    assert by_key["NEXT_PUBLIC_SENTRY_DSN"]["value"] == BROWSER_DSN, stack
 
 
 def test_variable_targets_per_stack(full_inventory: Callable[[str], Inventory]) -> None:

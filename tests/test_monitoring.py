@@ -128,13 +128,16 @@ def test_every_sentry_resource_uses_the_explicit_provider(stack_inventory: Inven
 # --------------------------------------------------------------------------- S11
 
 
-def test_s11_client_key_is_rate_limited(stack_inventory: Inventory) -> None:
-    key = stack_inventory.one(KEY)
-    assert key.name == name(stack_inventory.stack, "key"), key.urn
-    # Pulumi.yaml defaults: 1000 events per 60 s.
-    assert close(key.inputs.get("rateLimitCount"), 1000), f"{key.urn}: {key.inputs}"
-    assert close(key.inputs.get("rateLimitWindow"), 60), f"{key.urn}: {key.inputs}"
-    assert {"dsnPublic", "dsnCsp"} <= set(key.additional_secret_outputs), key.urn
+def test_s11_client_keys_are_rate_limited(stack_inventory: Inventory) -> None:
+    keys = {key.name: key for key in stack_inventory.of_type(KEY)}
+    stack = stack_inventory.stack
+    assert set(keys) == {name(stack, "server-key"), name(stack, "browser-key")}, list(keys)
+    for key in keys.values():
+        # Pulumi.yaml defaults: 1000 events per 60 s.
+        assert close(key.inputs.get("rateLimitCount"), 1000), f"{key.urn}: {key.inputs}"
+        assert close(key.inputs.get("rateLimitWindow"), 60), f"{key.urn}: {key.inputs}"
+    server = keys[name(stack, "server-key")]
+    assert {"dsnPublic", "dsnCsp"} <= set(server.additional_secret_outputs), server.urn
 
 
 def _holding(value: Any, needle: str, path: str = "") -> Iterator[tuple[str, bool]]:

@@ -41,6 +41,8 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
         "secretName",
     ),
     "github:index/actionsVariable:ActionsVariable": ("repository", "variableName"),
+    # Supabase projects are found by name within their organisation (see the provider).
+    "pulumi-python:dynamic/supabase:Project": ("organization_slug", "name"),
     "vercel:index/project:Project": ("teamId", "name"),
     "vercel:index/projectDomain:ProjectDomain": ("domain",),
     "vercel:index/projectEnvironmentVariables:ProjectEnvironmentVariables": (
