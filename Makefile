@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK ?= staging
 STAMP := $(VENV)/.installed
 
-.PHONY: test check unit lint preview plan diff engine bench clean
+.PHONY: test check unit lint preview plan diff engine engine-check bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(PY) -m pytest -q
+
+## preview: the real `pulumi preview` of STACK; its offline plan while provider plugins are missing.
+preview: $(STAMP)
+	bash scripts/preview.sh $(STACK)
+
+## engine: build the Pulumi CLI, Python language host and actionlint from pinned Go modules.
+engine:
+	bash engine/build.sh
 
 ## plan: offline desired state of STACK (no credentials, no network).
 plan: $(STAMP)

@@ -57,22 +57,13 @@ else
   echo "preview.sh: warning: no virtualenv at $venv (create it and pip install -r requirements.txt)" >&2
 fi
 
-# Provider plugins the program's SDKs need (engine/versions.env). They cannot
-# be built from the Go module proxy here; say which are missing up front.
-# shellcheck source=versions.env
-. "$ENGINE_DIR/versions.env"
-missing=()
-for p in GITHUB VERCEL SENTRY RANDOM; do
-  name=$(echo "$p" | tr '[:upper:]' '[:lower:]')
-  ver_var=PROVIDER_${p}_VERSION
-  if ! command -v "pulumi-resource-$name" >/dev/null &&
-    ! compgen -G "$PULUMI_HOME/plugins/resource-$name-v${!ver_var}" >/dev/null; then
-    missing+=("$name ${!ver_var}")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
+# Provider plugins the program's SDKs need; say which are missing up front.
+# shellcheck source=plugins.sh
+. "$ENGINE_DIR/plugins.sh"
+missing=$(engine_missing_plugins)
+if [ -n "$missing" ]; then
   echo "preview.sh: warning: provider plugins not found (PATH or $PULUMI_HOME/plugins):" \
-    "$(IFS=,; echo "${missing[*]}"); resources of these providers will fail" >&2
+    "$missing; resources of these providers will fail" >&2
 fi
 
 server_pid=""
