@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced helper: which provider plugins the program needs are not installed.
 #
 #   . engine/env.sh; . engine/plugins.sh; missing=$(engine_missing_plugins)
