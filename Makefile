@@ -14,7 +14,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 ## test: lint, type check, unit and inventory tests, then the real engine checks.
-test: check
+test: check engine-check
 
 ## check: the fast part of `make test` (no engine build).
 check: lint unit
@@ -34,6 +34,11 @@ preview: $(STAMP)
 ## engine: build the Pulumi CLI, Python language host and actionlint from pinned Go modules.
 engine:
 	bash engine/build.sh
+
+## engine-check: through the real engine, up → no-change preview → update → destroy of the
+## Supabase dynamic provider against a local fake Management API.
+engine-check: $(STAMP)
+	bash engine/cycle.sh
 
 ## plan: offline desired state of STACK (no credentials, no network).
 plan: $(STAMP)
