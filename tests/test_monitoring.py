@@ -407,3 +407,19 @@ def test_bad_monitoring_input_names_key_value_and_allowed(
 ) -> None:
     found = _problems(stack, **changes)
     assert any(p.startswith(expected) for p in found), found
+
+
+def test_server_dsn_flows_as_a_secret_into_vercel(stack_inventory: Inventory) -> None:
+    variables = {
+        entry["key"]: entry
+        for resource in stack_inventory.of_type(
+            "vercel:index/projectEnvironmentVariables:ProjectEnvironmentVariables"
+        )
+        for entry in resource.inputs["variables"]
+    }
+    server, browser = variables["SENTRY_DSN"], variables["NEXT_PUBLIC_SENTRY_DSN"]
+    assert isinstance(server["value"], Secret) and server["sensitive"] is True, (
+        stack_inventory.stack
+    )
+    assert not isinstance(browser["value"], Secret), "the browser key is public by design"
+    assert browser["sensitive"] is False, stack_inventory.stack
