@@ -392,7 +392,10 @@ class _Reader:
             return spec.default
         ok, value = self._coerce(spec, self.raw[key], spec.type)
         if not ok:
-            what = f"a list of {spec.item_type}s" if spec.type == "array" else f"a {spec.type}"
+            article = "an" if spec.type == "integer" else "a"
+            what = (
+                f"a list of {spec.item_type}s" if spec.type == "array" else f"{article} {spec.type}"
+            )
             self.problem(key, self.raw[key], what)
             return spec.default if spec.default is not None else _FALLBACK[spec.type]
         return value

@@ -130,7 +130,7 @@ def test_values_are_coerced_from_the_engines_strings() -> None:
             "staging",
             "requiredApprovingReviewCount",
             "two",
-            "requiredApprovingReviewCount: 'two' is not allowed; expected a integer",
+            "requiredApprovingReviewCount: 'two' is not allowed; expected an integer",
         ),
         (
             "production",
