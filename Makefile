@@ -36,9 +36,10 @@ engine:
 	bash engine/build.sh
 
 ## engine-check: through the real engine, up → no-change preview → update → destroy of the
-## Supabase dynamic provider against a local fake Management API.
+## Supabase dynamic provider against a local fake Management API; bad config refused cleanly.
 engine-check: $(STAMP)
 	bash engine/cycle.sh
+	bash engine/config-check.sh
 
 ## plan: offline desired state of STACK (no credentials, no network).
 plan: $(STAMP)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import runpy
 import sys
@@ -189,8 +190,6 @@ def stack_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
 
 def _wire(value: Any) -> str:
     """Config values reach the program as strings; structured ones as JSON, like the CLI."""
-    import json
-
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
