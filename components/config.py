@@ -139,7 +139,7 @@ class GitHubSettings:
     topics: tuple[str, ...]
     visibility: str
     advanced_security: bool
-    """Secret scanning and push protection are available (public repo or paid add-on)."""
+    """GitHub Advanced Security is on (required for a non-public production repository)."""
     repository_import_id: str
     required_approving_review_count: int
     require_signed_commits: bool
@@ -151,11 +151,6 @@ class GitHubSettings:
     disclosure_window_days: int
     environment_reviewer_team_ids: tuple[int, ...]
     environment_reviewer_user_ids: tuple[int, ...]
-
-    @property
-    def secret_scanning_available(self) -> bool:
-        """GitHub offers secret scanning for free on public repositories only."""
-        return self.visibility == "public" or self.advanced_security
 
 
 @dataclass(frozen=True)
@@ -515,6 +510,16 @@ def _load_github(r: _Reader, stack: str) -> GitHubSettings:
             waiver,
             "a reason (documented waiver) when requireSignedCommits is false",
         )
+    visibility = r.string("githubVisibility", choices=GITHUB_VISIBILITIES)
+    advanced_security = r.boolean("githubAdvancedSecurity")
+    if production and visibility != "public" and not advanced_security:
+        # CodeQL results of a non-public repository upload only with GitHub Code Security;
+        # without it the required "CodeQL analysis" check could never pass (rule G10).
+        r.problem(
+            "githubAdvancedSecurity",
+            advanced_security,
+            "true for a non-public repository: CodeQL (rule G10) needs GitHub Code Security",
+        )
     reviewer_teams = r.items("environmentReviewerTeamIds", _positive_id, "a positive team id")
     reviewer_users = r.items("environmentReviewerUserIds", _positive_id, "a positive user id")
     if production and not (reviewer_teams or reviewer_users):
@@ -537,8 +542,8 @@ def _load_github(r: _Reader, stack: str) -> GitHubSettings:
             "a topic of lowercase letters, digits and hyphens (≤ 50)",
             max_items=20,
         ),
-        visibility=r.string("githubVisibility", choices=GITHUB_VISIBILITIES),
-        advanced_security=r.boolean("githubAdvancedSecurity"),
+        visibility=visibility,
+        advanced_security=advanced_security,
         repository_import_id=r.string(
             "githubRepositoryImportId",
             _GITHUB_REPOSITORY,

@@ -81,7 +81,7 @@ class AppRepository(pulumi.ComponentResource):
             # A destroyed stack archives the repository instead of deleting its history.
             archive_on_destroy=True,
             auto_init=not gh.repository_import_id,
-            security_and_analysis=_security_and_analysis(gh),
+            security_and_analysis=_security_and_analysis(),
             opts=pulumi.ResourceOptions.merge(
                 child,
                 pulumi.ResourceOptions(
@@ -177,18 +177,12 @@ class AppRepository(pulumi.ComponentResource):
         self.register_outputs({"name": self.name, "html_url": self.html_url})
 
 
-def _security_and_analysis(gh: GitHubSettings) -> github.RepositorySecurityAndAnalysisArgs | None:
-    """Secret scanning and push protection where the plan allows them (G6).
+def _security_and_analysis() -> github.RepositorySecurityAndAnalysisArgs:
+    """Secret scanning and push protection (G6).
 
-    GitHub rejects these settings on private repositories without the paid add-on, so
-    they are left out there rather than failing every `up`; the README says so.
+    Free on public repositories; settings validation requires GitHub Advanced Security for a
+    non-public one, so both can always be switched on here.
     """
-    if not gh.secret_scanning_available:
-        pulumi.log.warn(
-            "secret scanning and push protection are off: the repository is not public and "
-            "githubAdvancedSecurity is false (enable it once the plan includes them)"
-        )
-        return None
     enabled = "enabled"
     return github.RepositorySecurityAndAnalysisArgs(
         secret_scanning=github.RepositorySecurityAndAnalysisSecretScanningArgs(status=enabled),

@@ -142,12 +142,14 @@ def test_g6_security_features(inventory: Inv) -> None:
     assert ".github/dependabot.yml" in files(production)
 
 
-def test_g6_secret_scanning_skipped_cleanly_without_the_plan() -> None:
+def test_g10_private_repository_needs_advanced_security() -> None:
     config = stack_config("production")
     config["webapp-platform:githubAdvancedSecurity"] = False
-    inventory = record("production", config=config)
-    assert "securityAndAnalysis" not in inventory.one(REPOSITORY).inputs
-    assert any("secret scanning" in w for w in inventory.warnings), inventory.warnings
+    with pytest.raises(ConfigError, match="githubAdvancedSecurity: false is not allowed"):
+        record("production", config=config)
+    config["webapp-platform:githubVisibility"] = "public"
+    analysis = record("production", config=config).one(REPOSITORY).inputs["securityAndAnalysis"]
+    assert analysis["secretScanningPushProtection"]["status"] == "enabled"
 
 
 def _plain_values(value: Any) -> Iterator[Any]:
