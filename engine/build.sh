@@ -49,10 +49,11 @@ up_to_date() { # tool key outputs...
   local f; for f in "$@"; do [ -x "$BIN/$f" ] || return 1; done
 }
 
-# go_build TOOL VERSION MODDIR PKG OUTPUT LDFLAGS
+# go_build TOOL VERSION MODDIR PKG OUTPUT LDFLAGS [SOURCE_FILES...]
+# (SOURCE_FILES: our own Go sources, part of the stamp key)
 go_build() {
-  local tool=$1 version=$2 moddir=$3 pkg=$4 output=$5 ldflags=$6
-  local key; key=$(stamp_key "$tool" "$version$ldflags" "$moddir/go.mod" "$moddir/go.sum")
+  local tool=$1 version=$2 moddir=$3 pkg=$4 output=$5 ldflags=$6; shift 6
+  local key; key=$(stamp_key "$tool" "$version$ldflags" "$moddir/go.mod" "$moddir/go.sum" "$@")
   if up_to_date "$tool" "$key" "$output"; then
     echo "[$tool] $version up to date (skipped)"; SUMMARY+=("$tool $version skipped 0.0s"); return 0
   fi
@@ -85,15 +86,23 @@ go_build actionlint "$ACTIONLINT_VERSION" "$ENGINE_DIR/actionlint" \
 
 if [ "${ENGINE_USE_PATH_PULUMI:-1}" = 1 ] && found=$(path_pulumi); then
   echo "[pulumi] using compatible pulumi on PATH: $found (its own language hosts); not building CLI/language host"
-  rm -f "$BIN/pulumi" "$BIN/pulumi-language-python" "$BIN/pulumi-language-python-exec" \
-    "$BIN/pulumi-resource-pulumi-python" "$BIN/pulumi-analyzer-policy-python" \
-    "$STAMPS/cli" "$STAMPS/language-python"
+  rm -f "$BIN/pulumi" "$BIN/pulumi-language-python" "$BIN/pulumi-language-python-$LANGUAGE_PYTHON_VERSION" \
+    "$BIN/pulumi-language-python-exec" "$BIN/pulumi-resource-pulumi-python" \
+    "$BIN/pulumi-analyzer-policy-python" \
+    "$STAMPS/cli" "$STAMPS/language-python" "$STAMPS/language-python-shim"
   SUMMARY+=("cli on-PATH ${found} 0.0s")
 else
-  # 2. Python language host (from sdk/v3@v3.68.0, see versions.env)
+  # 2. Python language host (from sdk/v3@v3.68.0, see versions.env), installed
+  #    under its versioned name, and our shim in front of it as pulumi-language-python
+  #    (engine/language-python-shim: fills RunPlugin's pre-ProgramInfo fields, so
+  #    that the current CLI can start Python policy packs through the old host).
   go_build language-python "$LANGUAGE_PYTHON_VERSION" "$ENGINE_DIR/language-python" \
-    "$LANGUAGE_PYTHON_MODULE/python/cmd/pulumi-language-python" pulumi-language-python \
+    "$LANGUAGE_PYTHON_MODULE/python/cmd/pulumi-language-python" "pulumi-language-python-$LANGUAGE_PYTHON_VERSION" \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGUAGE_PYTHON_VERSION"
+  go_build language-python-shim "$PULUMI_CLI_VERSION" "$ENGINE_DIR/language-python-shim" \
+    example.invalid/engine/language-python-shim pulumi-language-python \
+    "-X main.realHostName=pulumi-language-python-$LANGUAGE_PYTHON_VERSION" \
+    "$ENGINE_DIR"/language-python-shim/*.go
 
   # 3. Scripts the language host, dynamic providers and policy packs run.
   #    From the sdk/v3 module of the Python SDK's own version (v3.272.0);
