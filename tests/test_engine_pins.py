@@ -90,6 +90,12 @@ def test_cli_wrapper_pins_pkg_and_sdk_at_the_cli_version() -> None:
     assert _required(go_mod, "github.com/pulumi/pulumi/sdk/v3") == cli
 
 
+def test_host_shim_speaks_the_cli_protocol_version() -> None:
+    """The shim forwards the CLI's language protocol: its stubs come from the CLI's sdk."""
+    go_mod = ENGINE / "language-python-shim" / "go.mod"
+    assert _required(go_mod, "github.com/pulumi/pulumi/sdk/v3") == VERSIONS["PULUMI_CLI_VERSION"]
+
+
 def test_cli_is_same_major_and_not_older_than_python_sdk() -> None:
     cli = _semver(VERSIONS["PULUMI_CLI_VERSION"])
     sdk = _semver(REQUIREMENTS["pulumi"])
