@@ -27,6 +27,18 @@ from components.config import Settings, VercelSettings
 
 SKEW_PROTECTION = "12 hours"
 """How long a client opened before a deploy keeps reaching its own deployment (Pro plan)."""
+DEPLOYMENT_TYPES = {
+    "standard_protection": "standard_protection_new",
+    "all_deployments": "all_deployments",
+}
+"""Config's protection scope → the provider's `deployment_type`. Vercel's Standard Protection
+(everything but the production custom domains, generated production URLs included) is
+`standard_protection_new`; plain `standard_protection` is the legacy scope that leaves the
+current production deployment's generated URLs public."""
+RATE_LIMIT_MAX_WINDOW_SECONDS = 600
+"""Longest fixed window Vercel's WAF accepts on Hobby and Pro (10 minutes; 1 hour only on
+Enterprise): a longer one fails the whole firewall update at apply time."""
+RATE_LIMIT_MIN_WINDOW_SECONDS = 10
 
 RESERVED_ENV_VAR_NAMES = frozenset(
     {
@@ -225,6 +237,19 @@ class Hosting(pulumi.ComponentResource):
         unknown = sorted(set(args.targets) - {"production", "preview"})
         if unknown or not args.targets:
             raise ValueError(f"Hosting targets {list(args.targets)!r}: expected production/preview")
+        window = v.rate_limit_window_seconds
+        if not RATE_LIMIT_MIN_WINDOW_SECONDS <= window <= RATE_LIMIT_MAX_WINDOW_SECONDS:
+            raise ValueError(
+                f"vercelRateLimitWindowSeconds {window}: Vercel's WAF accepts "
+                f"{RATE_LIMIT_MIN_WINDOW_SECONDS}-{RATE_LIMIT_MAX_WINDOW_SECONDS} s "
+                "on Hobby and Pro"
+            )
+        if v.deployment_protection not in DEPLOYMENT_TYPES:
+            raise ValueError(
+                f"vercelDeploymentProtection {v.deployment_protection!r}: expected one of "
+                f"{', '.join(DEPLOYMENT_TYPES)}"
+            )
+        deployment_type = DEPLOYMENT_TYPES[v.deployment_protection]
         if args.bot_protection_action not in BOT_PROTECTION_ACTIONS:
             raise ValueError(
                 f"Hosting bot_protection_action {args.bot_protection_action!r}: expected one of "
@@ -250,14 +275,14 @@ class Hosting(pulumi.ComponentResource):
             git_fork_protection=True,
             # Vercel Authentication on previews and generated URLs, or everything (S6).
             vercel_authentication=vercel.ProjectVercelAuthenticationArgs(
-                deployment_type=v.deployment_protection
+                deployment_type=deployment_type
             ),
             trusted_ips=(
                 vercel.ProjectTrustedIpsArgs(
                     addresses=[
                         vercel.ProjectTrustedIpsAddressArgs(value=cidr) for cidr in v.trusted_ips
                     ],
-                    deployment_type=v.deployment_protection,
+                    deployment_type=deployment_type,
                     protection_mode="trusted_ip_required",
                 )
                 if v.trusted_ips

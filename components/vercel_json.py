@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from components.config import Settings
 
@@ -41,7 +42,11 @@ def _posthog_origins(settings: Settings) -> tuple[list[str], list[str]]:
     monitoring = settings.monitoring
     if not monitoring.posthog_project_key:
         return [], []
-    host = monitoring.posthog_host.rstrip("/")
+    # A CSP source is an origin: a path would match that exact path only (a proxy such as
+    # https://example.com/ingest would then have every request under it refused), and a `;`
+    # or `,` in it would end the directive or the header.
+    parts = urlsplit(monitoring.posthog_host)
+    host = f"{parts.scheme}://{parts.netloc}".lower()
     match = _POSTHOG_CLOUD.fullmatch(host)
     assets = [f"https://{match.group(1)}-assets.i.posthog.com"] if match else []
     return assets, [host, *assets]

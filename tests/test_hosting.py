@@ -8,6 +8,7 @@ Supabase and Sentry values yet, so `full_inventory` also runs a small program th
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from components.config import Settings, load_settings, project_name
 from components.hosting import (
+    DEPLOYMENT_TYPES,
     AppRuntimeValues,
     check_variable,
     env_var_name_problem,
@@ -41,6 +43,7 @@ BYPASS = "vercel:index/projectProtectionBypass:ProjectProtectionBypass"
 GITHUB_VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 GITHUB_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 REPOSITORY_FILE = "github:index/repositoryFile:RepositoryFile"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
 ALL_RUNTIME_KEYS = {
     "NEXT_PUBLIC_SUPABASE_URL",
@@ -180,8 +183,12 @@ def test_s6_deployment_protection_and_no_public_source(
 ) -> None:
     project = _project(inventory(stack))
     protection = project.inputs.get("vercelAuthentication", {}).get("deploymentType")
-    assert protection in ("standard_protection", "all_deployments"), project.urn
-    assert protection == _settings(stack).vercel.deployment_protection, project.urn
+    # `standard_protection` is the provider's *legacy* scope (the current production
+    # deployment's generated URLs stay public); Standard Protection is `..._new`.
+    assert protection in ("standard_protection_new", "all_deployments"), project.urn
+    assert protection == DEPLOYMENT_TYPES[_settings(stack).vercel.deployment_protection], (
+        project.urn
+    )
     assert project.inputs.get("publicSource") is not True, project.urn
     assert project.inputs.get("protectedSourcemaps") is True, project.urn
 
@@ -228,7 +235,7 @@ def test_trusted_ips_when_configured(
     project = _project(adopted)
     assert project.inputs["trustedIps"] == {
         "addresses": [{"value": "203.0.113.0/24"}],
-        "deploymentType": "standard_protection",
+        "deploymentType": "standard_protection_new",
         "protectionMode": "trusted_ip_required",
     }, project.urn
     plain = _project(inventory("production"))
@@ -542,3 +549,175 @@ def test_vercel_json_without_posthog() -> None:
     settings = _settings("production")
     no_posthog = replace(settings, monitoring=replace(settings.monitoring, posthog_project_key=""))
     assert "posthog" not in default_content_security_policy(no_posthog)
+
+
+# --------------------------------------------------------------------------- provider schema
+# The mocks accept any input. These are the real provider's validators (the Terraform
+# provider pulumiverse-vercel bridges) and the limits Vercel's API enforces, so a value the
+# provider or the API would refuse at apply time fails here instead.
+
+CONDITION_TYPES = {
+    "host", "path", "method", "header", "query", "cookie", "target_path", "ip_address",
+    "region", "protocol", "scheme", "environment", "user_agent", "geo_continent",
+    "geo_country", "geo_country_region", "geo_city", "geo_as_number", "ja4_digest",
+    "ja3_digest", "rate_limit_api_id",
+}  # fmt: skip
+CONDITION_OPS = {
+    "re", "eq", "neq", "ex", "nex", "inc", "ninc", "pre", "suf", "sub", "gt", "gte", "lt", "lte",
+}  # fmt: skip
+RULE_ACTIONS = {"bypass", "log", "challenge", "deny", "rate_limit", "redirect"}
+RATE_LIMIT_ACTIONS = {"bypass", "log", "challenge", "deny", "rate_limit"}
+RATE_LIMIT_KEYS_PRO = {"ip", "ja4"}
+"""Counting keys below Enterprise (Vercel WAF rate limiting limits)."""
+MANAGED_ACTIONS = {"log", "challenge", "deny"}
+SKEW_PROTECTION_VALUES = {"30 minutes", "4 hours", "12 hours", "1 day", "7 days"}
+LOG_DRAIN_SOURCES = {"static", "edge", "external", "build", "lambda", "firewall", "redirect"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_firewall_values_the_provider_accepts(
+    inventory: Callable[[str], Inventory], stack: str
+) -> None:
+    firewall = inventory(stack).one(FIREWALL)
+    for rule in firewall.inputs["rules"]["rules"]:
+        where = f"{firewall.urn} {rule['name']!r}"
+        assert 4 <= len(rule["name"]) <= 160, where
+        assert len(rule.get("description", "")) <= 260, where
+        assert rule["action"]["action"] in RULE_ACTIONS, where
+        for group in rule["conditionGroups"]:
+            for condition in group["conditions"]:
+                assert condition["type"] in CONDITION_TYPES, (where, condition)
+                assert condition["op"] in CONDITION_OPS, (where, condition)
+                assert not ("value" in condition and "values" in condition), (where, condition)
+        if rule["action"]["action"] == "rate_limit":
+            limit = rule["action"]["rateLimit"]
+            assert limit["algo"] == "fixed_window", f"{where}: token_bucket is Enterprise-only"
+            assert set(limit["keys"]) <= RATE_LIMIT_KEYS_PRO, where
+            assert limit["action"] in RATE_LIMIT_ACTIONS, where
+            assert 10 <= limit["window"] <= 600, f"{where}: 10 s to 10 min below Enterprise"
+            assert limit["limit"] >= 1 and limit["limit"] == int(limit["limit"]), where
+    for name, ruleset in firewall.inputs["managedRulesets"].items():
+        assert ruleset["action"] in MANAGED_ACTIONS, (firewall.urn, name)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_project_values_the_provider_accepts(
+    inventory: Callable[[str], Inventory], stack: str
+) -> None:
+    project = _project(inventory(stack))
+    assert project.inputs["skewProtection"] in SKEW_PROTECTION_VALUES, project.urn
+    # Deprecated or removed at Vercel: the provider warns or ignores them.
+    for key in ("serverlessFunctionRegion", "publicSource", "previewComments"):
+        assert key not in project.inputs, f"{project.urn}: {key}"
+    regions = project.inputs["resourceConfig"]["functionDefaultRegions"]
+    assert len(regions) == len(set(regions)) >= 1, project.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_variables_and_domains_the_provider_accepts(
+    inventory: Callable[[str], Inventory], full_inventory: Callable[[str], Inventory], stack: str
+) -> None:
+    for resource, entry in _variables(full_inventory(stack)):
+        where = f"{resource.urn} {entry['key']}"
+        assert entry["targets"], where
+        assert set(entry["targets"]) <= {"production", "preview", "development"}, where
+        assert len(entry["targets"]) == len(set(entry["targets"])), where
+        assert len(entry.get("comment", "")) <= 1000, where
+        # The provider refuses a sensitive variable that targets development only.
+        assert not (entry["sensitive"] and set(entry["targets"]) == {"development"}), where
+    for domain in inventory(stack).of_type(DOMAIN):
+        if "redirectStatusCode" in domain.inputs:
+            assert domain.inputs["redirectStatusCode"] in (301, 302, 307, 308), domain.urn
+
+
+def test_bypass_and_log_drain_secrets_the_provider_accepts(
+    inventory: Callable[[str], Inventory],
+) -> None:
+    staging = inventory("staging")
+    bypass = staging.one(BYPASS)
+    assert len(bypass.inputs["note"]) <= 100, bypass.urn
+    # The bypass secret must be exactly 32 alphanumerics (provider regex ^[a-zA-Z0-9]{32}$).
+    passwords = {r.name: r for r in staging.of_type(RANDOM_PASSWORD)}
+    generator = passwords[f"{staging.one(HOSTING).name}-protection-bypass-secret"]
+    assert generator.inputs["length"] == 32, generator.urn
+    assert generator.inputs["special"] is False, generator.urn
+    production = inventory("production")
+    drain = production.one(LOG_DRAIN)
+    assert drain.inputs["deliveryFormat"] in ("json", "ndjson"), drain.urn
+    assert set(drain.inputs["environments"]) <= {"production", "preview"}, drain.urn
+    assert set(drain.inputs["sources"]) <= LOG_DRAIN_SOURCES, drain.urn
+    passwords = {r.name: r for r in production.of_type(RANDOM_PASSWORD)}
+    signing = passwords[f"{production.one(HOSTING).name}-log-drain-secret"]
+    assert signing.inputs["length"] >= 32, f"{signing.urn}: the provider wants 32+ characters"
+
+
+def test_rate_limit_window_beyond_pro_is_refused() -> None:
+    config = stack_config("production")
+    config[f"{project_name()}:vercelRateLimitWindowSeconds"] = 900
+    with pytest.raises(Exception, match="vercelRateLimitWindowSeconds 900"):
+        record("production", config=config, secrets=TEST_SECRETS)
+
+
+# --------------------------------------------------------------------------- CSP syntax
+
+_CSP_DIRECTIVES = {
+    "default-src", "script-src", "style-src", "img-src", "font-src", "connect-src",
+    "worker-src", "frame-src", "object-src", "base-uri", "form-action", "frame-ancestors",
+    "manifest-src", "media-src", "child-src", "upgrade-insecure-requests",
+}  # fmt: skip
+_CSP_SOURCE = re.compile(
+    r"^(?:'(?:self|none|unsafe-inline|unsafe-eval|strict-dynamic)'"
+    r"|(?:https|wss|data|blob):"
+    r"|(?:https|wss)://(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d{1,5})?)$"
+)
+"""CSP3 source expressions the default policy may use: keywords, schemes, bare origins."""
+
+
+def _check_csp(csp: str) -> dict[str, list[str]]:
+    directives: dict[str, list[str]] = {}
+    for part in csp.split("; "):
+        name, *sources = part.split(" ")
+        assert name in _CSP_DIRECTIVES, (name, csp)
+        assert name not in directives, f"{name} twice"
+        for source in sources:
+            assert _CSP_SOURCE.fullmatch(source), (name, source)
+        directives[name] = sources
+    assert "," not in csp, "a comma would start a second policy"
+    return directives
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_default_csp_is_well_formed_and_allows_the_services(stack: str) -> None:
+    settings = _settings(stack)
+    directives = _check_csp(default_content_security_policy(settings))
+    connect = directives["connect-src"]
+    # Vercel Web Analytics and Speed Insights load from and post to /_vercel/* (same origin).
+    assert "'self'" in directives["script-src"] and "'self'" in connect
+    assert {"https://*.supabase.co", "wss://*.supabase.co"} <= set(connect)
+    # Sentry DSN hosts: oN.ingest.sentry.io, oN.ingest.us.sentry.io, oN.ingest.de.sentry.io;
+    # a CSP wildcard covers one label run ending in the rest, so each region is listed.
+    for dsn_host in ("o1.ingest.sentry.io", "o1.ingest.us.sentry.io", "o1.ingest.de.sentry.io"):
+        assert any(
+            s.startswith("https://*.") and dsn_host.endswith(s[len("https://*") :]) for s in connect
+        ), dsn_host
+    assert "https://us.i.posthog.com" in connect
+    assert "https://us-assets.i.posthog.com" in directives["script-src"]
+
+
+def test_posthog_host_reduced_to_its_origin() -> None:
+    settings = _settings("production")
+    for host, origin in (
+        ("https://ph.your-domain.com/ingest", "https://ph.your-domain.com"),
+        ("https://EU.i.posthog.com/", "https://eu.i.posthog.com"),
+        ("https://ph.your-domain.com:8443/a;b,c", "https://ph.your-domain.com:8443"),
+    ):
+        proxied = replace(settings, monitoring=replace(settings.monitoring, posthog_host=host))
+        directives = _check_csp(default_content_security_policy(proxied))
+        assert origin in directives["connect-src"], (host, directives["connect-src"])
+    eu = replace(
+        settings, monitoring=replace(settings.monitoring, posthog_host="https://eu.i.posthog.com")
+    )
+    assert (
+        "https://eu-assets.i.posthog.com"
+        in _check_csp(default_content_security_policy(eu))["script-src"]
+    )
