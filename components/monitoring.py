@@ -10,10 +10,18 @@ of production's objects are unknown to staging without an invoke (not allowed at
 So alertEmail is invited into the team, and:
 - production e-mails the team it owns (by id) and posts to Slack, for every alert;
 - staging's issue alerts e-mail the issue owners, falling through to all members of the
-  project's team (no id needed), and post to Slack; its metric alerts never e-mail: they
-  post to Slack when configured and otherwise stay on Sentry's Alerts page, which the
-  production-deploy reviewers check. Staging is quieter by design, besides its stack
-  file's higher thresholds and daily issue-alert frequency.
+  project's team (no id needed), and post to Slack; its metric alerts never e-mail (a
+  metric alert e-mails a team or user by id only): they post to Slack when configured.
+  Without Slack, staging has no metric alerts at all, and the preview says so: Sentry
+  refuses a metric alert whose trigger has no action ("Each trigger must have an
+  associated action for this alert to fire."), so an alert that would only show on the
+  Alerts page cannot be created. Staging is quieter by design, besides its stack file's
+  higher thresholds and daily issue-alert frequency.
+
+Formats are those of pulumiverse-sentry 0.0.9, which bridges terraform-provider-sentry
+v0.11.2: issue-alert conditions, filters and actions are lists of string maps keyed by the
+rule class `id` (not the typed blocks of later provider versions), names are at most 64
+characters, `frequency` and `time_window` are minutes, `threshold_type` 0 is "above".
 
 Uptime is not here: pulumiverse-sentry 0.0.9 has no uptime monitor. The app's
 `health-check.yml` workflow probes every 5 minutes; this module only computes the error
@@ -42,7 +50,15 @@ does not open and close incidents on every evaluation."""
 
 METRIC_DATASET = "events_analytics_platform"
 """Sentry refuses new transaction-based (`transactions`, `generic_metrics`) alerts and
-asks for span-based ones on this dataset, filtered to transactions."""
+asks for span-based ones on this dataset, filtered to transactions. The provider passes
+the dataset through unchecked."""
+
+METRIC_EVENT_TYPES = ("trace_item_span",)
+"""The event type of a span alert on `METRIC_DATASET`, as Sentry's own alert form sends it
+(the dataset also holds logs). Stated, so the value Sentry stores reads back unchanged."""
+
+ALERT_NAME_MAX_LENGTH = 64
+"""Longest alert name Sentry (and the provider, for issue alerts) accepts."""
 
 ALERT_MEMBER_ROLE = "member"
 """Organisation role of the invited on-call address: receives alerts, administers nothing."""
@@ -95,6 +111,16 @@ def metric_thresholds(settings: MonitoringSettings) -> dict[str, Decimal]:
 def resolve_threshold(threshold: Decimal) -> Decimal:
     """Where an alert above `threshold` resolves (see `RESOLVE_RATIO`)."""
     return threshold * RESOLVE_RATIO
+
+
+def alert_name(project_slug: str, title: str) -> str:
+    """`{project}: {title}`, refused (at preview, not at `up`) when Sentry would refuse it."""
+    alert = f"{project_slug}: {title}"
+    if len(alert) > ALERT_NAME_MAX_LENGTH:
+        raise ValueError(
+            f"Sentry alert name {alert!r} is longer than {ALERT_NAME_MAX_LENGTH} characters"
+        )
+    return alert
 
 
 def monthly_error_budget_minutes(availability_target_percent: Decimal) -> Decimal:
@@ -198,7 +224,8 @@ class Monitoring(pulumi.ComponentResource):
             ("regression", "regression", {"id": _REGRESSION}),
             (
                 "high-frequency",
-                f"more than {HIGH_FREQUENCY_EVENTS_PER_HOUR} events in 1h",
+                # Short: `{app}-production: ` leaves 21 of the 64 characters (app <= 32).
+                f"over {HIGH_FREQUENCY_EVENTS_PER_HOUR} events/h",
                 {
                     "id": _EVENT_FREQUENCY,
                     "value": str(HIGH_FREQUENCY_EVENTS_PER_HOUR),
@@ -211,7 +238,7 @@ class Monitoring(pulumi.ComponentResource):
                 f"{name}-alert-{role}",
                 organization=org,
                 project=project.slug,
-                name=f"{args.project_slug}: {title}",
+                name=alert_name(args.project_slug, title),
                 action_match="any",
                 filter_match="all",
                 frequency=s.alert_frequency_minutes,
@@ -221,17 +248,27 @@ class Monitoring(pulumi.ComponentResource):
             )
 
         metric_actions = _metric_actions(s, team_id)
+        if not metric_actions:
+            pulumi.log.warn(
+                f"Sentry project {args.project_slug}: no metric alerts (error rate, web "
+                "vitals), since Sentry refuses a metric alert without an action and this "
+                "stack cannot e-mail the team it does not own; set alertSlackChannel and "
+                "alertSlackWorkspaceId to get them",
+                resource=self,
+            )
         thresholds = metric_thresholds(s)
         owner = team_id.apply(lambda i: f"team:{i}") if team_id is not None else None
-        for metric in KEY_METRICS:
+        # Without an action Sentry refuses the alert (module docstring): none at all.
+        for metric in KEY_METRICS if metric_actions else ():
             threshold = thresholds[metric.role]
             sentry.SentryMetricAlert(
                 f"{name}-alert-{metric.role}",
                 organization=org,
                 project=project.slug,
                 # No threshold in the name: retuning one must not rename the alert.
-                name=f"{args.project_slug}: {metric.title}",
+                name=alert_name(args.project_slug, metric.title),
                 dataset=METRIC_DATASET,
+                event_types=list(METRIC_EVENT_TYPES),
                 query=metric.query,
                 aggregate=metric.aggregate,
                 time_window=metric.time_window_minutes,
@@ -243,9 +280,7 @@ class Monitoring(pulumi.ComponentResource):
                         label="critical",
                         alert_threshold=float(threshold),
                         threshold_type=_ABOVE,
-                        # None, not []: a trigger without actions only shows on Sentry's
-                        # Alerts page (staging without Slack, see the module docstring).
-                        actions=metric_actions or None,
+                        actions=metric_actions,
                     )
                 ],
                 opts=on_project,

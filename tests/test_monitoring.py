@@ -14,10 +14,12 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.config import ConfigError, Settings, load_settings, project_name
 from components.monitoring import (
+    ALERT_NAME_MAX_LENGTH,
     KEY_METRICS,
     METRIC_DATASET,
     Monitoring,
     MonitoringArgs,
+    alert_name,
     monthly_error_budget_minutes,
 )
 from tests.conftest import TEST_SECRETS
@@ -203,35 +205,74 @@ def test_issue_alerts_email_the_on_call_destination(stack_inventory: Inventory) 
             ), f"{alert.urn}: {action}"
 
 
-def test_metric_alerts_encode_the_key_metrics(stack_inventory: Inventory) -> None:
-    stack = stack_inventory.stack
-    expected = EXPECTED_METRIC_ALERTS[stack]
-    alerts = {a.name: a for a in stack_inventory.of_type(METRIC_ALERT)}
-    assert sorted(alerts) == sorted(name(stack, f"alert-{r}") for r in expected), alerts
-    aggregates = {m.role: m.aggregate for m in KEY_METRICS}
-    for role, (threshold, resolve) in expected.items():
-        alert = alerts[name(stack, f"alert-{role}")]
-        inputs = alert.inputs
-        assert inputs["aggregate"] == aggregates[role], alert.urn
-        assert inputs["dataset"] == METRIC_DATASET, alert.urn
-        assert inputs["thresholdType"] == 0, f"{alert.urn}: alert above the threshold"
-        assert close(inputs["resolveThreshold"], resolve), f"{alert.urn}: {inputs}"
-        (trigger,) = inputs["triggers"]
-        assert trigger["label"] == "critical", alert.urn
-        assert close(trigger["alertThreshold"], threshold), f"{alert.urn}: {trigger}"
-        assert inputs["resolveThreshold"] < trigger["alertThreshold"], alert.urn
+def _metric_alert_stacks(inventory: Inv) -> dict[str, Inventory]:
+    """Stacks that have metric alerts: production, and staging once it routes to Slack."""
+    return {"production": inventory("production"), "staging": _staging_with_slack()}
 
 
-def test_metric_alerts_page_in_production_only(inventory: Inv) -> None:
-    """Production e-mails the team; staging (no Slack configured) never e-mails."""
+def test_metric_alerts_encode_the_key_metrics(inventory: Inv) -> None:
+    for stack, inv in _metric_alert_stacks(inventory).items():
+        expected = EXPECTED_METRIC_ALERTS[stack]
+        alerts = {a.name: a for a in inv.of_type(METRIC_ALERT)}
+        assert sorted(alerts) == sorted(name(stack, f"alert-{r}") for r in expected), alerts
+        aggregates = {m.role: m.aggregate for m in KEY_METRICS}
+        for role, (threshold, resolve) in expected.items():
+            alert = alerts[name(stack, f"alert-{role}")]
+            inputs = alert.inputs
+            assert inputs["aggregate"] == aggregates[role], alert.urn
+            assert inputs["dataset"] == METRIC_DATASET, alert.urn
+            assert inputs["thresholdType"] == 0, f"{alert.urn}: alert above the threshold"
+            assert close(inputs["resolveThreshold"], resolve), f"{alert.urn}: {inputs}"
+            (trigger,) = inputs["triggers"]
+            assert trigger["label"] == "critical", alert.urn
+            assert trigger["thresholdType"] == 0, alert.urn
+            assert close(trigger["alertThreshold"], threshold), f"{alert.urn}: {trigger}"
+            assert inputs["resolveThreshold"] < trigger["alertThreshold"], alert.urn
+
+
+def test_metric_alerts_are_span_alerts_sentry_accepts(inventory: Inv) -> None:
+    """What the provider passes through unchecked and Sentry's API refuses otherwise:
+    the span dataset (transaction-based datasets are refused for new alerts) with the span
+    event type, transactions only, a window in minutes of at least 5, and at least one
+    action on every trigger ("Each trigger must have an associated action")."""
+    for stack, inv in _metric_alert_stacks(inventory).items():
+        alerts = inv.of_type(METRIC_ALERT)
+        assert len(alerts) == len(KEY_METRICS), stack
+        for alert in alerts:
+            inputs = alert.inputs
+            assert inputs["dataset"] == "events_analytics_platform", alert.urn
+            assert inputs["eventTypes"] == ["trace_item_span"], alert.urn
+            assert "is_transaction:true" in inputs["query"].split(), alert.urn
+            assert inputs["timeWindow"] in (5, 10, 15, 30, 60, 120, 240, 1440), alert.urn
+            for trigger in inputs["triggers"]:
+                assert trigger.get("actions"), f"{alert.urn}: a trigger without an action"
+
+
+def test_metric_alerts_route_to_a_destination_or_are_left_out(inventory: Inv) -> None:
+    """Production e-mails the team; staging cannot (no team id) and, without Slack, has
+    no metric alerts at all, saying so at preview; with Slack it posts there only."""
     for alert in inventory("production").of_type(METRIC_ALERT):
         (trigger,) = alert.inputs["triggers"]
         assert [(a["type"], a["targetType"]) for a in trigger["actions"]] == [("email", "team")], (
             alert.urn
         )
-    for alert in inventory("staging").of_type(METRIC_ALERT):
+    staging = inventory("staging")
+    assert not staging.of_type(METRIC_ALERT), [r.urn for r in staging.of_type(METRIC_ALERT)]
+    assert any("no metric alerts" in w for w in staging.warnings), staging.warnings
+    assert not any("no metric alerts" in w for w in inventory("production").warnings)
+    for alert in _staging_with_slack().of_type(METRIC_ALERT):
         (trigger,) = alert.inputs["triggers"]
-        assert not trigger.get("actions"), f"{alert.urn}: {trigger}"
+        assert [a["type"] for a in trigger["actions"]] == ["slack"], alert.urn
+
+
+@cache
+def _staging_with_slack() -> Inventory:
+    """Staging routed to Slack besides e-mail: its metric alerts then exist."""
+    project = project_name()
+    config = stack_config("staging")
+    config[f"{project}:alertSlackWorkspaceId"] = "123456"
+    config[f"{project}:alertSlackChannel"] = "#staging-alerts"
+    return record("staging", config=config, secrets=TEST_SECRETS)
 
 
 @cache
@@ -255,12 +296,31 @@ def test_slack_destination_routes_every_alert() -> None:
     }
     for alert in inv.of_type(ISSUE_ALERT):
         assert alert.inputs["actions"] == [slack_issue], alert.urn
+    assert len(inv.of_type(METRIC_ALERT)) == len(KEY_METRICS)
     for alert in inv.of_type(METRIC_ALERT):
         (trigger,) = alert.inputs["triggers"]
         (action,) = trigger["actions"]
         got = (action["type"], action["targetType"], action["targetIdentifier"])
         assert got == ("slack", "specific", "#oncall"), alert.urn
         assert action["integrationId"] == 123456, alert.urn
+
+
+def test_alert_names_fit_sentry_with_the_longest_app_name() -> None:
+    """Sentry (and the provider, at plan time) refuse alert names over 64 characters."""
+    project = project_name()
+    config = stack_config("production")
+    config[f"{project}:app"] = "a" * 32
+    inv = record("production", config=config, secrets=TEST_SECRETS)
+    alerts = inv.of_type(ISSUE_ALERT) + inv.of_type(METRIC_ALERT)
+    assert len(alerts) == len(ISSUE_CONDITIONS) + len(KEY_METRICS)
+    for alert in alerts:
+        assert len(alert.inputs["name"]) <= ALERT_NAME_MAX_LENGTH, alert.inputs["name"]
+
+
+def test_alert_name_over_the_limit_is_refused() -> None:
+    assert alert_name("acme-web-production", "p75 LCP") == "acme-web-production: p75 LCP"
+    with pytest.raises(ValueError, match="longer than 64 characters"):
+        alert_name("p" * 60, "p75 LCP")
 
 
 # --------------------------------------------------------------------------- DSN
