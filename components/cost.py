@@ -40,7 +40,9 @@ Supabase's docs (Platform → Manage Compute usage; hourly × ~744 h, e.g. Micro
 Nano is free only on the free plan: paid plans bill it as Micro."""
 
 SUPABASE_COMPUTE_CREDIT_USD = Decimal(10)
-"""Compute credits every paid Supabase plan includes per month (one Micro project)."""
+"""Compute credits every paid Supabase plan includes per month (one Micro project). Like
+the plan, they belong to the organisation: counted once, by the stack that carries the
+plan's price (a stack sharing the organisation sets `priceSupabasePlanUsd` to 0)."""
 
 SUPABASE_PAID_PLANS = ("pro", "team", "enterprise")
 
@@ -76,12 +78,16 @@ def _usd(amount: Decimal | int) -> Decimal:
     return Decimal(amount).quantize(CENT)
 
 
-def supabase_compute_usd(plan: str, instance_size: str) -> Decimal:
-    """Compute of one project after the plan's compute credit (never below zero)."""
+def supabase_compute_usd(plan: str, instance_size: str, *, with_credit: bool = True) -> Decimal:
+    """Compute of one project after the plan's compute credit (never below zero).
+
+    `with_credit` False: another stack of the organisation carries the plan, and with it
+    the organisation's one compute credit.
+    """
     paid = plan in SUPABASE_PAID_PLANS
     size = "micro" if paid and instance_size == "nano" else instance_size
     price = SUPABASE_COMPUTE_MONTHLY_USD[size]
-    credit = SUPABASE_COMPUTE_CREDIT_USD if paid else Decimal(0)
+    credit = SUPABASE_COMPUTE_CREDIT_USD if paid and with_credit else Decimal(0)
     return _usd(max(price - credit, Decimal(0)))
 
 
@@ -91,6 +97,8 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
     seats = settings.vercel.seats
     supabase = settings.supabase
     plan_usd = prices.price_supabase_plan_usd if supabase.plan in SUPABASE_PAID_PLANS else 0
+    # The organisation's compute credit goes with its plan (SUPABASE_COMPUTE_CREDIT_USD).
+    carries_plan = prices.price_supabase_plan_usd > 0
     posthog_usd = prices.price_posthog_usd if settings.monitoring.posthog_project_key else 0
     return CostEstimate(
         items=(
@@ -102,8 +110,11 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
             LineItem("supabasePlan", _usd(plan_usd), f"Supabase {supabase.plan} plan"),
             LineItem(
                 "supabaseCompute",
-                supabase_compute_usd(supabase.plan, supabase.instance_size),
-                f"Supabase {supabase.instance_size} compute after the plan's compute credit",
+                supabase_compute_usd(
+                    supabase.plan, supabase.instance_size, with_credit=carries_plan
+                ),
+                f"Supabase {supabase.instance_size} compute"
+                + (" after the plan's compute credit" if carries_plan else ""),
             ),
             LineItem("sentryPlan", _usd(prices.price_sentry_plan_usd), "Sentry plan"),
             LineItem(

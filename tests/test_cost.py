@@ -97,6 +97,26 @@ def test_supabase_compute_after_credit(plan: str, size: str, usd: str) -> None:
     assert supabase_compute_usd(plan, size) == Decimal(usd)
 
 
+def test_supabase_compute_without_the_organisation_credit() -> None:
+    assert supabase_compute_usd("pro", "micro", with_credit=False) == Decimal(10)
+    assert supabase_compute_usd("pro", "nano", with_credit=False) == Decimal(10)
+    assert supabase_compute_usd("free", "nano", with_credit=False) == Decimal(0)
+
+
+def test_supabase_plan_and_credit_counted_once_per_organisation() -> None:
+    """Both stacks in one Supabase organisation: the stack that does not carry the plan
+    (priceSupabasePlanUsd 0) gets no compute credit either, since the organisation has one.
+    Bill: Pro $25 + small $15 + micro $10 - one $10 credit = $40."""
+    production = estimate_monthly_cost(_settings("production"))
+    staging = estimate_monthly_cost(_settings("staging", priceSupabasePlanUsd=0))
+    supabase = {
+        stack: {i.key: i.usd for i in estimate.items if i.key.startswith("supabase")}
+        for stack, estimate in (("production", production), ("staging", staging))
+    }
+    assert supabase["staging"] == {"supabasePlan": Decimal(0), "supabaseCompute": Decimal(10)}
+    assert sum(sum(items.values()) for items in supabase.values()) == Decimal(40)
+
+
 def test_every_supabase_size_has_a_price() -> None:
     assert set(SUPABASE_COMPUTE_MONTHLY_USD) == set(SUPABASE_INSTANCE_SIZES)
 
