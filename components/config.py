@@ -594,7 +594,7 @@ def _load_vercel(r: _Reader, stack: str) -> VercelSettings:
         ),
         trusted_ips=trusted_ips,
         rate_limit_requests=r.integer("vercelRateLimitRequests", 1, 10000),
-        rate_limit_window_seconds=r.integer("vercelRateLimitWindowSeconds", 10, 3600),
+        rate_limit_window_seconds=r.integer("vercelRateLimitWindowSeconds", 10, 600),
         log_drain_endpoint=r.string(
             "vercelLogDrainEndpoint", _HTTPS_URL, "an https:// URL", optional=True
         ),

@@ -28,8 +28,9 @@ from tools.recorder import ROOT, Inventory, record, stack_config
 # Worked by hand from the stack files and Pulumi.yaml's default prices:
 # production: Vercel 3 seats x $20 = 60; Supabase pro $25; small compute $15 - $10 credit = 5;
 #             Sentry $26; PostHog free tier 0                                  → $116
-# staging:    Vercel 0 seats = 0; Supabase pro $25; micro compute $10 - $10 credit = 0;
-#             Sentry 0 (the organisation's plan is counted in production); PostHog 0 → $25
+# staging:    Vercel 0 seats = 0; Supabase plan 0 (the organisation's plan, and with it the
+#             $10 compute credit, is counted in production); micro compute $10;
+#             Sentry 0 (the organisation's plan is counted in production); PostHog 0 → $10
 EXPECTED = {
     "production": (
         {
@@ -44,12 +45,12 @@ EXPECTED = {
     "staging": (
         {
             "vercelSeats": "0",
-            "supabasePlan": "25",
-            "supabaseCompute": "0",
+            "supabasePlan": "0",
+            "supabaseCompute": "10",
             "sentryPlan": "0",
             "posthog": "0",
         },
-        "25",
+        "10",
     ),
 }
 
@@ -145,11 +146,11 @@ def test_budget_warning_only_above_budget() -> None:
 
 def test_over_budget_is_reported_at_preview() -> None:
     config = stack_config("staging")
-    config[f"{project_name()}:monthlyBudgetUsd"] = 20
+    config[f"{project_name()}:monthlyBudgetUsd"] = 5
     inv = record("staging", config=config, secrets=TEST_SECRETS)
     warnings = [w for w in inv.warnings if "monthly cost estimate" in w]
-    assert len(warnings) == 1 and "$25.00" in warnings[0], inv.warnings
-    assert inv.outputs["monthlyCostEstimateUsd"] == 25.0
+    assert len(warnings) == 1 and "$10.00" in warnings[0], inv.warnings
+    assert inv.outputs["monthlyCostEstimateUsd"] == 10.0
 
 
 @pytest.mark.parametrize(

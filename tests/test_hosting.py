@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.config import Settings, load_settings, project_name
+from components.config import ConfigError, Settings, load_settings, project_name
 from components.hosting import (
     DEPLOYMENT_TYPES,
     AppRuntimeValues,
@@ -654,7 +654,10 @@ def test_bypass_and_log_drain_secrets_the_provider_accepts(
 def test_rate_limit_window_beyond_pro_is_refused() -> None:
     config = stack_config("production")
     config[f"{project_name()}:vercelRateLimitWindowSeconds"] = 900
-    with pytest.raises(Exception, match="vercelRateLimitWindowSeconds 900"):
+    with pytest.raises(
+        ConfigError,
+        match="vercelRateLimitWindowSeconds: 900 is not allowed; expected an integer from 10 to 6",
+    ):
         record("production", config=config, secrets=TEST_SECRETS)
 
 
