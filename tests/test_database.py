@@ -102,17 +102,27 @@ def test_production_keeps_its_data_staging_can_be_deleted(inventory: Inv) -> Non
     assert not staging.protect and not staging.retain_on_delete, staging.urn
 
 
-def test_stateful_urns_are_pinned(inventory: Inv) -> None:
-    """Renaming these would delete and recreate real data: a rename needs an alias."""
-    assert project(inventory("production")).urn == (
-        "urn:pulumi:production::webapp-platform::platform:supabase:Database$"
-        "pulumi-python:dynamic/supabase:Project::acme-web-production-database-project"
-    )
-    repository = inventory("production").one("github:index/repository:Repository")
-    assert repository.urn == (
-        "urn:pulumi:production::webapp-platform::platform:github:AppRepository$"
-        "github:index/repository:Repository::acme-web-repository"
-    )
+STATEFUL_URNS = {
+    "pulumi-python:dynamic/supabase:Project": "platform:supabase:Database$"
+    "pulumi-python:dynamic/supabase:Project::acme-web-production-database-project",
+    "github:index/repository:Repository": "platform:github:AppRepository$"
+    "github:index/repository:Repository::acme-web-repository",
+    "vercel:index/project:Project": "platform:vercel:Hosting$"
+    "vercel:index/project:Project::acme-web-production-hosting-project",
+    "sentry:index/sentryProject:SentryProject": "platform:sentry:Monitoring$"
+    "sentry:index/sentryProject:SentryProject::acme-web-production-monitoring-project",
+    "sentry:index/sentryTeam:SentryTeam": "platform:sentry:Monitoring$"
+    "sentry:index/sentryTeam:SentryTeam::acme-web-production-monitoring-team",
+}
+"""Production's stateful resources: a new URN means delete and recreate, so a rename of a
+resource or component needs an `alias` (CONVENTIONS.md rule 2)."""
+
+
+@pytest.mark.parametrize(("type_", "urn"), sorted(STATEFUL_URNS.items()))
+def test_stateful_urns_are_pinned_and_protected(inventory: Inv, type_: str, urn: str) -> None:
+    resource = inventory("production").one(type_)
+    assert resource.urn == f"urn:pulumi:production::webapp-platform::{urn}"
+    assert resource.protect, f"{resource.urn} must be protected in production"
 
 
 def test_database_values_flow_as_secrets_into_github(inventory: Inv) -> None:
