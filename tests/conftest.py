@@ -8,13 +8,15 @@ Runs are cached per stack, so the whole suite evaluates each stack once.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from functools import cache
 
 import pytest
 from hypothesis import settings
 
-from tools.recorder import Inventory, record
+from tools.recorder import ROOT, Inventory, record
 
 # CI explores a fixed set of examples so a run is reproducible; locally every run
 # explores new ones (and keeps failures in .hypothesis/ to replay them).
@@ -47,3 +49,19 @@ def inventory() -> Callable[[str], Inventory]:
 def stack_inventory(request: pytest.FixtureRequest) -> Inventory:
     """Each stack's inventory in turn, for rules that hold in every stack."""
     return _recorded(request.param)
+
+
+MINIMAL_PROGRAM = ROOT / "tests" / "fixtures" / "minimal"
+"""A one-resource Pulumi program, for tools that take any program directory."""
+
+
+def run_tool(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tools.<module> ARGS` from the repository root, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", f"tools.{module}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )

@@ -5,27 +5,20 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import MINIMAL_PROGRAM, run_tool
 from tools import diff
 
 ROOT = Path(__file__).resolve().parent.parent
-MINIMAL = ROOT / "tests" / "fixtures" / "minimal"
+MINIMAL = MINIMAL_PROGRAM
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tools.diff", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_tool("diff", *args)
 
 
 def git(repo: Path, *args: str) -> None:

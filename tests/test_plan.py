@@ -5,30 +5,22 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import STACKS, TEST_SECRETS
+from tests.conftest import MINIMAL_PROGRAM, STACKS, TEST_SECRETS, run_tool
 from tools import plan
 from tools.recorder import Inventory
 
 ROOT = Path(__file__).resolve().parent.parent
-MINIMAL = ROOT / "tests" / "fixtures" / "minimal"
+MINIMAL = MINIMAL_PROGRAM
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tools.plan", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_tool("plan", *args)
 
 
 @pytest.mark.parametrize("stack", STACKS)
