@@ -405,13 +405,36 @@ if [ -n "$filter" ]; then printf '%s' "$data" | jq -r "$filter"; else printf '%s
 """
 
 FAKE_VERCEL = r"""#!/usr/bin/env bash
+# As the real CLI (vercel/vercel#11712): pull, build, deploy and list use the project that
+# VERCEL_ORG_ID/VERCEL_PROJECT_ID link, but inspect, promote and rollback ignore them and look
+# the deployment up in the token's default team, which is not the project's: without
+# `--scope <team>` they fail.
 printf '%s\n' "$*" >> "$FAKE_LOG"
+case "$1" in
+  inspect | promote | rollback)
+    scope=""
+    args=("$@")
+    for ((i = 0; i < ${#args[@]}; i++)); do
+      case "${args[$i]}" in
+        --scope) scope="${args[$((i + 1))]}" ;;
+        --scope=*) scope="${args[$i]#--scope=}" ;;
+      esac
+    done
+    if [ "$scope" != "$FAKE_TEAM" ]; then
+      echo "Error: Deployment belongs to a different team" >&2
+      exit 1
+    fi
+    ;;
+esac
 case "$1" in
   inspect) printf '%s' "$FAKE_INSPECT" ;;
   list) printf '%s' "$FAKE_LIST" ;;
   deploy) printf '%s' "$FAKE_DEPLOY" ;;
 esac
 """
+
+
+VERCEL_TEAM = "team_acme"
 
 
 class StepRun:
@@ -437,6 +460,9 @@ class StepRun:
             "GITHUB_REPOSITORY": "acme/app",
             "GITHUB_RUN_ID": "42",
             "GITHUB_ACTOR": "octocat",
+            # The Vercel team owning the project; the jobs read it from vars.VERCEL_ORG_ID.
+            "FAKE_TEAM": VERCEL_TEAM,
+            "VERCEL_ORG_ID": VERCEL_TEAM,
         }
 
     def __call__(
@@ -645,6 +671,45 @@ def test_rollback_target_defaults_to_the_deployment_before_the_current_one(
         return
     assert result.returncode == 0, result.stderr
     assert run.outputs() == {"current": "dpl_b", "target": target}
+
+
+_TEAM_BLIND_VERCEL = re.compile(r"\bvercel (?:inspect|promote|rollback)\b[^\n]*")
+
+
+@pytest.mark.parametrize("destination", sorted(WORKFLOWS))
+def test_vercel_commands_that_ignore_the_linked_project_name_its_team(destination: str) -> None:
+    for job_id, job_spec in jobs(load_yaml(WORKFLOWS[destination])).items():
+        commands = _TEAM_BLIND_VERCEL.findall(scripts(job_spec))
+        for command in commands:
+            assert '--scope "$VERCEL_ORG_ID"' in command, f"{destination} {job_id}: {command}"
+        if commands:
+            assert job_spec["env"]["VERCEL_ORG_ID"] == "${{ vars.VERCEL_ORG_ID }}", job_id
+
+
+@needs_tools
+@pytest.mark.parametrize("team", [VERCEL_TEAM, ""])
+def test_promote_and_rollback_find_the_deployment_in_the_project_team(
+    tmp_path: Path, team: str
+) -> None:
+    production = job("deploy.yml", "production")
+    promote = step(production, "Promote the deployment to the production domains")
+    rollback = job("rollback.yml", "rollback")
+    roll_back = step(rollback, "Roll back")
+    url = "https://app-b.vercel.app"
+    for spec, step_spec, env in (
+        (production, promote, {"DEPLOYMENT_URL": url}),
+        (rollback, roll_back, {"CURRENT": "dpl_c", "TARGET": url, "REASON": "500s"}),
+    ):
+        directory = tmp_path / step_spec["name"].replace(" ", "-")
+        directory.mkdir()
+        run = StepRun(directory)
+        result = run(spec, step_spec, APP_URL="https://your-domain.com", VERCEL_ORG_ID=team, **env)
+        if not team:
+            assert result.returncode != 0, step_spec["name"]
+            continue
+        assert result.returncode == 0, result.stderr
+        assert run.calls()[0].startswith(("promote " + url, "rollback " + url))
+        assert f"--scope {VERCEL_TEAM}" in run.calls()[0]
 
 
 @needs_tools
