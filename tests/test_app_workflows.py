@@ -224,12 +224,25 @@ def test_preview_deploys_prebuilt_to_the_staging_project() -> None:
         "VERCEL_TOKEN": "${{ secrets.VERCEL_TOKEN }}",
         "VERCEL_ORG_ID": "${{ vars.VERCEL_ORG_ID }}",
         "VERCEL_PROJECT_ID": "${{ vars.VERCEL_PROJECT_ID }}",
+        "DEPLOY_PREVIEW": "${{ github.actor != 'dependabot[bot]' }}",
     }
     run = scripts(preview)
     assert "vercel pull --yes --environment=preview" in run
     assert "vercel build\n" in run
     assert "vercel deploy --prebuilt --format json" in run
     assert "--prod" not in run
+
+
+def test_dependabot_runs_report_without_deploying() -> None:
+    """Dependabot runs get no environment secrets: the required check passes, saying why."""
+    steps = job("deploy.yml", "preview")["steps"]
+    explain, *deploying = steps
+    assert explain["if"] == "env.DEPLOY_PREVIEW != 'true'"
+    assert "Dependabot" in explain["run"] and "GITHUB_STEP_SUMMARY" in explain["run"]
+    for step in deploying:
+        assert step.get("if") == "env.DEPLOY_PREVIEW == 'true'", step["name"]
+    comment = scripts(job("deploy.yml", "preview-comment"))
+    assert 'if [ -z "$PREVIEW_URL" ]; then' in comment
 
 
 def test_preview_comment_is_one_comment_edited_on_each_push() -> None:
