@@ -54,4 +54,4 @@ bench: $(STAMP)
 	$(PY) -m tools.bench
 
 clean:
-	rm -rf $(VENV) .engine .tools .pulumi-state .pulumi-home build
+	rm -rf $(VENV) .engine .pulumi-state .pulumi-home build

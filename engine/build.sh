@@ -5,6 +5,7 @@
 #   bash engine/build.sh            # build what is missing or out of date
 #   ENGINE_FORCE=1 bash engine/build.sh     # rebuild everything
 #   ENGINE_USE_PATH_PULUMI=0 ...    # build the CLI even if a compatible pulumi is on PATH
+#   ENGINE_ONLY=actionlint ...      # build actionlint alone
 #
 # Needs only the Go toolchain and the Go module proxy (go.sum of each wrapper
 # module pins every byte). Builds one tool at a time, niced (2-core machines).
@@ -83,6 +84,11 @@ path_pulumi() {
 go_build actionlint "$ACTIONLINT_VERSION" "$ENGINE_DIR/actionlint" \
   github.com/rhysd/actionlint/cmd/actionlint actionlint \
   "-X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION"
+# The workflow lint tests need only actionlint (scripts/install-actionlint.sh).
+if [ "${ENGINE_ONLY:-}" = actionlint ]; then
+  printf '  %s\n' "${SUMMARY[@]}"
+  exit 0
+fi
 
 if [ "${ENGINE_USE_PATH_PULUMI:-1}" = 1 ] && found=$(path_pulumi); then
   echo "[pulumi] using compatible pulumi on PATH: $found (its own language hosts); not building CLI/language host"

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -65,3 +66,25 @@ def run_tool(module: str, *args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=300,
     )
+
+
+@pytest.fixture(scope="session")
+def actionlint() -> Path:
+    """The pinned actionlint binary (built from engine/actionlint on first use).
+
+    Skipped where Go is missing on a developer's machine; in CI a missing linter fails.
+    """
+    install = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "install-actionlint.sh")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    binary = Path(install.stdout.strip() or "/nonexistent")
+    if install.returncode != 0 or not binary.is_file():
+        message = f"actionlint could not be built:\n{install.stdout}{install.stderr}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary

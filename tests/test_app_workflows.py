@@ -897,24 +897,6 @@ def test_zizmor_reports_nothing() -> None:
     assert "No findings to report" in result.stdout, result.stdout
 
 
-@pytest.fixture(scope="module")
-def actionlint() -> Path:
-    install = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "install-actionlint.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    binary = ROOT / ".tools" / "bin" / "actionlint"
-    if install.returncode != 0 or not binary.exists():
-        message = f"actionlint could not be installed:\n{install.stdout}{install.stderr}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return binary
-
-
 def test_actionlint_reports_nothing(actionlint: Path) -> None:
     result = subprocess.run(
         [str(actionlint), "-no-color", *map(str, WORKFLOWS.values())],

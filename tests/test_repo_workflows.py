@@ -159,11 +159,8 @@ def test_zizmor_reports_nothing() -> None:
     assert "No findings to report" in result.stdout + result.stderr
 
 
-def test_actionlint_reports_nothing() -> None:
-    binary = ROOT / ".tools" / "bin" / "actionlint"
-    install = _lint(["bash", str(ROOT / "scripts" / "install-actionlint.sh")])
-    assert install.returncode == 0, install.stderr
-    result = _lint([str(binary), *(str(WORKFLOWS / name) for name in NAMES)])
+def test_actionlint_reports_nothing(actionlint: Path) -> None:
+    result = _lint([str(actionlint), *(str(WORKFLOWS / name) for name in NAMES)])
     assert result.returncode == 0, result.stdout + result.stderr
 
 
