@@ -295,11 +295,15 @@ def validate_g4_code_owners(args: ResourceValidationArgs, report: ReportViolatio
             )
 
 
+def _production_resources(args: StackValidationArgs) -> list[Any]:
+    """The stack's resources when it is production; none otherwise (the rule does not apply)."""
+    resources = list(args.resources)
+    return resources if resources and stack_of(resources[0].urn) == PRODUCTION else []
+
+
 def validate_g4_codeowners_file(args: StackValidationArgs, report: ReportViolation) -> None:
     """G4 (production): a stack that protects main also ships a CODEOWNERS file."""
-    resources = list(args.resources)
-    if not resources or stack_of(resources[0].urn) != PRODUCTION:
-        return
+    resources = _production_resources(args)
     protects = any(r.resource_type == RULESET and _protects_main(r.props) for r in resources)
     shipped = any(
         r.resource_type == REPOSITORY_FILE
@@ -490,9 +494,7 @@ def validate_s9_firewall_rate_limit(args: ResourceValidationArgs, report: Report
 
 def validate_s9_firewall_present(args: StackValidationArgs, report: ReportViolation) -> None:
     """S9 (production): a stack with a Vercel project also configures its firewall."""
-    resources = list(args.resources)
-    if not resources or stack_of(resources[0].urn) != PRODUCTION:
-        return
+    resources = _production_resources(args)
     projects = [r for r in resources if r.resource_type == VERCEL_PROJECT]
     firewalls = [r for r in resources if r.resource_type == VERCEL_FIREWALL]
     if projects and not firewalls:
