@@ -29,7 +29,7 @@ unit: $(STAMP)
 
 ## preview: the real `pulumi preview` of STACK; its offline plan while provider plugins are missing.
 preview: $(STAMP)
-	bash scripts/preview.sh $(STACK)
+	bash engine/make-preview.sh $(STACK)
 
 ## engine: build the Pulumi CLI, Python language host and actionlint from pinned Go modules.
 engine:

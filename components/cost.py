@@ -17,34 +17,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from components.config import Settings
+from components.reader import Reader
+from components.supabase.facts import COMPUTE_CREDIT_USD, COMPUTE_MONTHLY_USD, PAID_PLANS
+
+if TYPE_CHECKING:
+    from components.config import Settings
 
 CENT = Decimal("0.01")
 
-SUPABASE_COMPUTE_MONTHLY_USD: dict[str, Decimal] = {
-    "nano": Decimal(0),
-    "micro": Decimal(10),
-    "small": Decimal(15),
-    "medium": Decimal(60),
-    "large": Decimal(110),
-    "xlarge": Decimal(210),
-    "2xlarge": Decimal(410),
-    "4xlarge": Decimal(960),
-    "8xlarge": Decimal(1870),
-    "12xlarge": Decimal(2800),
-    "16xlarge": Decimal(3730),
-}
-"""Monthly price of each Supabase compute size, the rounded "Monthly Price USD" column of
-Supabase's docs (Platform → Manage Compute usage; hourly × ~744 h, e.g. Micro $0.01344/h).
-Nano is free only on the free plan: paid plans bill it as Micro."""
 
-SUPABASE_COMPUTE_CREDIT_USD = Decimal(10)
-"""Compute credits every paid Supabase plan includes per month (one Micro project). Like
-the plan, they belong to the organisation: counted once, by the stack that carries the
-plan's price (a stack sharing the organisation sets `priceSupabasePlanUsd` to 0)."""
+@dataclass(frozen=True)
+class CostSettings:
+    """Monthly budget and list prices (USD) the cost estimate uses; see Pulumi.yaml."""
 
-SUPABASE_PAID_PLANS = ("pro", "team", "enterprise")
+    monthly_budget_usd: int
+    price_vercel_seat_usd: int
+    price_supabase_plan_usd: int
+    price_sentry_plan_usd: int
+    price_posthog_usd: int
+
+
+def load_cost(r: Reader) -> CostSettings:
+    return CostSettings(
+        monthly_budget_usd=r.integer("monthlyBudgetUsd", 0, 1_000_000),
+        price_vercel_seat_usd=r.integer("priceVercelSeatUsd", 0, 10_000),
+        price_supabase_plan_usd=r.integer("priceSupabasePlanUsd", 0, 100_000),
+        price_sentry_plan_usd=r.integer("priceSentryPlanUsd", 0, 100_000),
+        price_posthog_usd=r.integer("pricePosthogUsd", 0, 100_000),
+    )
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,10 @@ def supabase_compute_usd(plan: str, instance_size: str, *, with_credit: bool = T
     `with_credit` False: another stack of the organisation carries the plan, and with it
     the organisation's one compute credit.
     """
-    paid = plan in SUPABASE_PAID_PLANS
+    paid = plan in PAID_PLANS
     size = "micro" if paid and instance_size == "nano" else instance_size
-    price = SUPABASE_COMPUTE_MONTHLY_USD[size]
-    credit = SUPABASE_COMPUTE_CREDIT_USD if paid and with_credit else Decimal(0)
+    price = COMPUTE_MONTHLY_USD[size]
+    credit = COMPUTE_CREDIT_USD if paid and with_credit else Decimal(0)
     return _usd(max(price - credit, Decimal(0)))
 
 
@@ -96,10 +98,10 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
     prices = settings.cost
     seats = settings.vercel.seats
     supabase = settings.supabase
-    plan_usd = prices.price_supabase_plan_usd if supabase.plan in SUPABASE_PAID_PLANS else 0
-    # The organisation's compute credit goes with its plan (SUPABASE_COMPUTE_CREDIT_USD).
+    plan_usd = prices.price_supabase_plan_usd if supabase.plan in PAID_PLANS else 0
+    # The organisation's compute credit goes with its plan (COMPUTE_CREDIT_USD).
     carries_plan = prices.price_supabase_plan_usd > 0
-    posthog_usd = prices.price_posthog_usd if settings.monitoring.posthog_project_key else 0
+    posthog_usd = prices.price_posthog_usd if settings.posthog.enabled else 0
     return CostEstimate(
         items=(
             LineItem(
@@ -120,7 +122,7 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
             LineItem(
                 "posthog",
                 _usd(posthog_usd),
-                "PostHog" if settings.monitoring.posthog_project_key else "PostHog not used",
+                "PostHog" if settings.posthog.enabled else "PostHog not used",
             ),
         )
     )

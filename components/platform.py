@@ -16,19 +16,19 @@ import pulumi_github as github
 import pulumiverse_sentry as sentry
 import pulumiverse_vercel as vercel
 
-from components import pipeline
+from components.alerts import monthly_error_budget_minutes
 from components.config import Secrets, Settings
 from components.cost import budget_warning, estimate_monthly_cost
-from components.database import Database, DatabaseArgs
-from components.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
-from components.hosting import AppRuntimeValues, Hosting, hosting_args
-from components.monitoring import Monitoring, MonitoringArgs, monthly_error_budget_minutes
-from components.repository import AppRepository, AppRepositoryArgs
-from components.repository_files import app_repository_files
-from components.vercel_json import render_vercel_json
-
-REPOSITORY_URL_VARIABLE = {"production": "PRODUCTION_URL", "staging": "STAGING_URL"}
-"""The repository-level variable each stack owns: the base URL the health check probes."""
+from components.github import pipeline
+from components.github.app_files import app_repository_files, codeowners, security_policy
+from components.github.environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from components.github.facts import REPOSITORY_URL
+from components.github.repository import AppRepository, AppRepositoryArgs
+from components.sentry.monitoring import Monitoring, MonitoringArgs
+from components.supabase.database import Database, DatabaseArgs
+from components.vercel.hosting import Hosting, HostingArgs
+from components.vercel.variables import AppRuntimeValues
+from components.vercel.vercel_json import default_content_security_policy, render_vercel_json
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ class PlatformOutputs:
 def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
     """Register every resource of the stack described by `settings`."""
     gh = settings.github
-    site_url = f"https://{settings.domain}"
+    production = settings.is_production
+    site_url = settings.site_url
     # Credentials come from the providers' environment variables (GITHUB_TOKEN,
     # VERCEL_API_TOKEN, SENTRY_AUTH_TOKEN). No Vercel `team` on the provider: it would be
     # looked up at preview time; every Vercel resource names its team_id instead.
@@ -55,14 +56,32 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
     }
 
     repository_name: pulumi.Input[str] = gh.repository
-    if settings.is_production:
+    if production:
+        posthog_host = settings.posthog.host if settings.posthog.enabled else ""
+        csp = settings.vercel.content_security_policy or default_content_security_policy(
+            posthog_host
+        )
         repository = AppRepository(
             settings.app,
             AppRepositoryArgs(
-                github=gh,
+                repository=gh.repository,
+                description=gh.description,
+                topics=gh.topics,
+                visibility=gh.visibility,
+                import_id=gh.repository_import_id,
+                required_approving_review_count=gh.required_approving_review_count,
+                require_signed_commits=gh.require_signed_commits,
+                bypass_actors=gh.bypass_actors,
+                teams=gh.teams,
                 required_checks=pipeline.required_status_checks(),
                 files=app_repository_files(
-                    settings, extra={"vercel.json": render_vercel_json(settings)}
+                    {
+                        ".github/CODEOWNERS": codeowners(gh.owner, gh.devops_team),
+                        "SECURITY.md": security_policy(
+                            gh.security_contact, gh.disclosure_window_days, site_url
+                        ),
+                        "vercel.json": render_vercel_json(csp),
+                    }
                 ),
                 protect=True,
             ),
@@ -72,34 +91,57 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         outputs["repositoryUrl"] = repository.html_url
     else:
         # Staging attaches to the repository production owns, by name (no lookup).
-        outputs["repositoryUrl"] = f"https://github.com/{gh.owner}/{gh.repository}"
+        outputs["repositoryUrl"] = REPOSITORY_URL.format(owner=gh.owner, repository=gh.repository)
 
+    sb = settings.supabase
     database = Database(
         settings.name("database"),
         DatabaseArgs(
-            supabase=settings.supabase,
             project_name=settings.name("db"),
+            organization_slug=sb.organization_slug,
+            region=sb.region,
+            instance_size=sb.instance_size,
             site_url=site_url,
-            production=settings.is_production,
+            pool_mode=sb.pool_mode,
+            default_pool_size=sb.default_pool_size,
+            otp_expiry_seconds=sb.otp_expiry_seconds,
+            allowed_cidrs=sb.allowed_cidrs,
+            email_confirmations=sb.email_confirmations,
+            redirect_urls=sb.redirect_urls,
+            point_in_time_recovery=sb.point_in_time_recovery,
+            import_id=sb.project_import_id,
+            production=production,
             access_token=secrets.supabase_access_token,
         ),
     )
     outputs["supabaseUrl"] = database.api_url
     outputs["databaseBackups"] = database.backups
 
+    alerts = settings.alerts
     monitoring = Monitoring(
         settings.name("monitoring"),
         MonitoringArgs(
-            settings=settings.monitoring,
+            organization=settings.sentry.organization,
+            team=settings.sentry.team,
             project_slug=f"{settings.app}-{settings.stack}",
-            owns_team=settings.is_production,
-            protect=settings.is_production,
+            owns_team=production,
+            error_rate_percent=alerts.error_rate_percent,
+            lcp_ms=alerts.lcp_ms,
+            fcp_ms=alerts.fcp_ms,
+            ttfb_ms=alerts.ttfb_ms,
+            key_rate_limit_count=settings.sentry.key_rate_limit_count,
+            key_rate_limit_window_seconds=settings.sentry.key_rate_limit_window_seconds,
+            alert_frequency_minutes=settings.sentry.alert_frequency_minutes,
+            alert_email=alerts.email,
+            slack_workspace_id=alerts.slack_workspace_id,
+            slack_channel=alerts.slack_channel,
+            protect=production,
         ),
         opts=with_sentry,
     )
     outputs["sentryProjectSlug"] = monitoring.project_slug
 
-    posthog = settings.monitoring
+    posthog = settings.posthog
     hosting = Hosting(
         settings.name("hosting"),
         hosting_args(
@@ -112,15 +154,9 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
                 sentry_dsn=monitoring.dsn,
                 sentry_browser_dsn=monitoring.browser_dsn,
                 posthog_key=(
-                    pulumi.Output.from_input(posthog.posthog_project_key)
-                    if posthog.posthog_project_key
-                    else None
+                    pulumi.Output.from_input(posthog.project_key) if posthog.enabled else None
                 ),
-                posthog_host=(
-                    pulumi.Output.from_input(posthog.posthog_host)
-                    if posthog.posthog_project_key
-                    else None
-                ),
+                posthog_host=pulumi.Output.from_input(posthog.host) if posthog.enabled else None,
             ),
         ),
         opts=with_vercel,
@@ -132,33 +168,35 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         outputs["logDrainSecret"] = hosting.log_drain_secret
 
     environment_variables: dict[str, pulumi.Input[str]] = {
-        "APP_URL": site_url,
-        "VERCEL_PROJECT_ID": hosting.project_id,
-        "VERCEL_ORG_ID": hosting.team_id,
+        pipeline.APP_URL: site_url,
+        pipeline.VERCEL_PROJECT_ID: hosting.project_id,
+        pipeline.VERCEL_ORG_ID: hosting.team_id,
     }
     environment_secrets: dict[str, pulumi.Input[str]] = {
         # Migrations run from CI against the database itself, not through the pooler.
-        "SUPABASE_DB_URL": database.direct_connection_string,
+        pipeline.SUPABASE_DB_URL: database.direct_connection_string,
     }
     if hosting.protection_bypass_secret is not None:
-        environment_secrets["VERCEL_AUTOMATION_BYPASS_SECRET"] = hosting.protection_bypass_secret
+        environment_secrets[pipeline.VERCEL_AUTOMATION_BYPASS_SECRET] = (
+            hosting.protection_bypass_secret
+        )
     if secrets.vercel_token is not None:
-        environment_secrets["VERCEL_TOKEN"] = secrets.vercel_token
+        environment_secrets[pipeline.VERCEL_TOKEN] = secrets.vercel_token
     else:
         pulumi.log.warn(
             "vercelToken is not set: the VERCEL_TOKEN environment secret is not managed "
             "(pulumi config set --secret vercelToken ...)"
         )
     # The Sentry release token reaches only production's environment (rule S11).
-    if settings.is_production and secrets.sentry_auth_token is not None:
-        environment_secrets["SENTRY_AUTH_TOKEN"] = secrets.sentry_auth_token
+    if production and secrets.sentry_auth_token is not None:
+        environment_secrets[pipeline.SENTRY_AUTH_TOKEN] = secrets.sentry_auth_token
 
     environment = DeploymentEnvironment(
         settings.name("environment"),
         DeploymentEnvironmentArgs(
             repository=repository_name,
             environment=settings.environment,
-            protected=settings.is_production,
+            protected=production,
             reviewer_team_ids=gh.environment_reviewer_team_ids,
             reviewer_user_ids=gh.environment_reviewer_user_ids,
             variables=environment_variables,
@@ -172,12 +210,12 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
     github.ActionsVariable(
         settings.name("health-check-url"),
         repository=repository_name,
-        variable_name=REPOSITORY_URL_VARIABLE[settings.stack],
+        variable_name=pipeline.REPOSITORY_URL_VARIABLE[settings.stack],
         value=site_url,
         opts=with_github,
     )
 
-    target = settings.monitoring.availability_target_percent
+    target = alerts.availability_target_percent
     outputs["availabilityTargetPercent"] = float(target)
     outputs["monthlyErrorBudgetMinutes"] = float(monthly_error_budget_minutes(target))
 
@@ -188,3 +226,39 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
     outputs["monthlyCostBreakdownUsd"] = cost.breakdown_usd()
     outputs["monthlyBudgetUsd"] = settings.cost.monthly_budget_usd
     return PlatformOutputs(values=outputs)
+
+
+def hosting_args(settings: Settings, runtime: AppRuntimeValues) -> HostingArgs:
+    """The stack's `HostingArgs`: what each stack deploys to follows from which stack it is."""
+    production = settings.is_production
+    v = settings.vercel
+    return HostingArgs(
+        project_name=settings.name("web"),
+        team_id=v.team_id,
+        domain=settings.domain,
+        site_url=settings.site_url,
+        targets=("production",) if production else ("preview", "production"),
+        framework=v.framework,
+        node_version=v.node_version,
+        function_region=v.function_region,
+        rate_limit_requests=v.rate_limit_requests,
+        rate_limit_window_seconds=v.rate_limit_window_seconds,
+        deployment_protection=v.deployment_protection,
+        runtime=runtime,
+        build_command=v.build_command,
+        install_command=v.install_command,
+        output_directory=v.output_directory,
+        root_directory=v.root_directory,
+        trusted_ips=v.trusted_ips,
+        log_drain_endpoint=v.log_drain_endpoint,
+        import_id=v.project_import_id,
+        redirect_www=settings.redirect_www,
+        # Staging is closed by Vercel Authentication already: observe there, challenge in
+        # production.
+        bot_protection_action="challenge" if production else "log",
+        # Pull-request code runs only in the staging project, never next to production secrets.
+        previews=not production,
+        # Local development points at staging, never at production.
+        public_to_development=not production,
+        protect=production,
+    )

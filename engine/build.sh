@@ -84,7 +84,7 @@ path_pulumi() {
 go_build actionlint "$ACTIONLINT_VERSION" "$ENGINE_DIR/actionlint" \
   github.com/rhysd/actionlint/cmd/actionlint actionlint \
   "-X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION"
-# The workflow lint tests need only actionlint (scripts/install-actionlint.sh).
+# The workflow lint tests need only actionlint (engine/install-actionlint.sh).
 if [ "${ENGINE_ONLY:-}" = actionlint ]; then
   printf '  %s\n' "${SUMMARY[@]}"
   exit 0

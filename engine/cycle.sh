@@ -27,7 +27,7 @@ ENGINE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$ENGINE_DIR")
 PROJECT_DIR=$ENGINE_DIR/cycle
 POLICY_PACK=$REPO/policy
-CHECK=$PROJECT_DIR/cycle_check.py
+CHECK=$REPO/tests/engine_cycle_check.py
 
 MODES=("$@")
 [ ${#MODES[@]} -gt 0 ] || MODES=(env config policy)

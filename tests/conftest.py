@@ -75,7 +75,7 @@ def actionlint() -> Path:
     Skipped where Go is missing on a developer's machine; in CI a missing linter fails.
     """
     install = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "install-actionlint.sh")],
+        ["bash", str(ROOT / "engine" / "install-actionlint.sh")],
         capture_output=True,
         text=True,
         timeout=900,

@@ -22,19 +22,13 @@ from typing import Any
 
 import pytest
 
-from components import pipeline
-from components.workflow_rules import (
-    check_workflow,
-    expressions,
-    jobs,
-    load_yaml,
-    referenced,
-    steps,
-    triggers,
-)
+from components.github import pipeline
+from components.github.app_files import APP_REPO_DIR
+from components.github.workflow_yaml import jobs, load_yaml, steps, triggers
+from tools.workflow_rules import check_workflow, expressions, referenced
 
 ROOT = Path(__file__).resolve().parent.parent
-GITHUB_DIR = pipeline.APP_FILES_DIR / ".github"
+GITHUB_DIR = APP_REPO_DIR / ".github"
 WORKFLOWS = pipeline.workflow_files()
 VERCEL_CLI_DIR = GITHUB_DIR / "vercel-cli"
 
@@ -94,7 +88,7 @@ def test_app_repository_files_name_every_shipped_workflow_and_dependabot() -> No
     }
     for destination, path in pipeline.APP_REPOSITORY_FILES.items():
         assert path.is_file(), destination
-        assert path == pipeline.APP_FILES_DIR / destination, destination
+        assert path == APP_REPO_DIR / destination, destination
 
 
 @pytest.mark.parametrize("destination", sorted(WORKFLOWS))
@@ -904,7 +898,7 @@ def test_actionlint_reports_nothing(actionlint: Path) -> None:
         text=True,
         timeout=120,
         check=False,
-        cwd=pipeline.APP_FILES_DIR,
+        cwd=APP_REPO_DIR,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""

@@ -12,14 +12,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import (
-    SECRET_KEYS,
-    ConfigError,
-    Settings,
-    load_settings,
-    project_name,
-    schema,
-)
+from components.config import SECRET_KEYS, Settings, load_settings
+from components.reader import ConfigError, project_name, schema
 from tools.recorder import ROOT
 
 STACKS = ("staging", "production")

@@ -9,19 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import (
-    SUPABASE_INSTANCE_SIZES,
-    ConfigError,
-    Settings,
-    load_settings,
-    project_name,
-)
-from components.cost import (
-    SUPABASE_COMPUTE_MONTHLY_USD,
-    budget_warning,
-    estimate_monthly_cost,
-    supabase_compute_usd,
-)
+from components.config import Settings, load_settings
+from components.cost import budget_warning, estimate_monthly_cost, supabase_compute_usd
+from components.reader import ConfigError, project_name
 from tests.conftest import TEST_SECRETS
 from tools.recorder import ROOT, Inventory, record, stack_config
 

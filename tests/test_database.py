@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from components.config import ConfigError
+from components.reader import ConfigError
 from tests.conftest import TEST_SECRETS
 from tools.recorder import Inventory, Registration, Secret, record, stack_config
 

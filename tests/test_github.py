@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components import pipeline
-from components.config import ConfigError
-from components.repository import INCIDENT_LABELS
+from components.github import pipeline
+from components.github.repository import INCIDENT_LABELS
+from components.reader import ConfigError
 from tests.conftest import TEST_SECRETS
 from tools.recorder import Inventory, Registration, Secret, record, stack_config
 

@@ -21,15 +21,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.config import ConfigError, Settings, load_settings, project_name
-from components.hosting import (
-    DEPLOYMENT_TYPES,
+from components.config import Settings, load_settings
+from components.reader import ConfigError, project_name
+from components.vercel.facts import DEPLOYMENT_TYPES
+from components.vercel.variables import (
     AppRuntimeValues,
     check_variable,
     env_var_name_problem,
     runtime_variables,
 )
-from components.vercel_json import default_content_security_policy, render_vercel_json
+from components.vercel.vercel_json import default_content_security_policy, render_vercel_json
 from tests.conftest import STACKS, TEST_SECRETS
 from tools.recorder import ROOT, Inventory, Registration, Secret, record, stack_config
 
@@ -70,7 +71,9 @@ import pulumi
 import pulumiverse_vercel as vercel
 
 from components.config import settings_from_pulumi
-from components.hosting import AppRuntimeValues, Hosting, hosting_args
+from components.platform import hosting_args
+from components.vercel.hosting import Hosting
+from components.vercel.variables import AppRuntimeValues
 
 settings, _ = settings_from_pulumi()
 runtime = AppRuntimeValues(
@@ -80,8 +83,8 @@ runtime = AppRuntimeValues(
     database_url=pulumi.Output.secret({DATABASE_URL!r}),
     sentry_dsn=pulumi.Output.secret({SENTRY_DSN!r}),
     sentry_browser_dsn=pulumi.Output.secret({BROWSER_DSN!r}),
-    posthog_key=pulumi.Output.from_input(settings.monitoring.posthog_project_key),
-    posthog_host=pulumi.Output.from_input(settings.monitoring.posthog_host),
+    posthog_key=pulumi.Output.from_input(settings.posthog.project_key),
+    posthog_host=pulumi.Output.from_input(settings.posthog.host),
 )
 hosting = Hosting(
     settings.name("hosting"),

@@ -12,15 +12,16 @@ import pytest
 import yaml
 from pulumi.runtime.sync_await import _sync_await
 
-from components.config import ConfigError, Settings, load_settings, project_name
-from components.monitoring import (
-    ALERT_NAME_MAX_LENGTH,
+from components.alerts import monthly_error_budget_minutes
+from components.config import Settings, load_settings
+from components.reader import ConfigError, project_name
+from components.sentry.facts import ALERT_NAME_MAX_LENGTH
+from components.sentry.monitoring import (
     KEY_METRICS,
     METRIC_DATASET,
     Monitoring,
     MonitoringArgs,
     alert_name,
-    monthly_error_budget_minutes,
 )
 from tests.conftest import TEST_SECRETS
 from tools.recorder import ROOT, Inventory, Registration, Secret, record, stack_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tools.identity import remote_identity
+from tests.identity import remote_identity
 from tools.recorder import Inventory
 
 Inv = Callable[[str], Inventory]

@@ -1,7 +1,7 @@
 """This repository's own workflows (preview, up, drift): rules W1-W8 and what each must do.
 
 W1-W7 are checked with the same checker as the application's shipped workflows
-(`components.workflow_rules`); W8 runs zizmor (offline, default persona) and actionlint.
+(`tools.workflow_rules`); W8 runs zizmor (offline, default persona) and actionlint.
 The Markdown bodies the workflows post are tested through `tools.ci_report`.
 """
 
@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from components.workflow_rules import check_workflow, jobs, load_yaml, referenced, steps, triggers
+from components.github.workflow_yaml import jobs, load_yaml, steps, triggers
 from tools import ci_report
+from tools.workflow_rules import check_workflow, referenced
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"

@@ -1,26 +1,6 @@
-"""Supabase support: a Management API v1 client and a dynamic provider for projects.
+"""Supabase: the stack's project on our own dynamic provider over the Management API.
 
 The published `pulumi-supabase` package only creates projects, so `SupabaseProject` is a
-Pulumi dynamic resource over the Management API (see ARCHITECTURE.md).
+Pulumi dynamic resource (see ARCHITECTURE.md). Kept free of imports so
+`components.supabase.facts` loads without the Pulumi runtime.
 """
-
-from .api import RetryPolicy, SupabaseApiError, SupabaseClient, SupabaseConfigError
-from .provider import (
-    SupabaseProject,
-    SupabaseProjectArgs,
-    SupabaseProjectProvider,
-    SupabaseProvisioningError,
-    Timing,
-)
-
-__all__ = [
-    "RetryPolicy",
-    "SupabaseApiError",
-    "SupabaseClient",
-    "SupabaseConfigError",
-    "SupabaseProject",
-    "SupabaseProjectArgs",
-    "SupabaseProjectProvider",
-    "SupabaseProvisioningError",
-    "Timing",
-]

@@ -27,17 +27,8 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from .api import JsonObject, RetryPolicy, SupabaseApiError, SupabaseClient
+from .facts import API_INSTANCE_SIZES, API_URL, MAX_OTP_EXPIRY_SECONDS, POOL_MODES
 
-INSTANCE_SIZES = (
-    "nano", "micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge",
-    "8xlarge", "12xlarge", "16xlarge", "24xlarge", "24xlarge_optimized_memory",
-    "24xlarge_optimized_cpu", "24xlarge_high_memory", "48xlarge",
-    "48xlarge_optimized_memory", "48xlarge_optimized_cpu", "48xlarge_high_memory",
-)  # fmt: skip
-"""`desired_instance_size` values of V1CreateProjectBody."""
-POOL_MODES = ("transaction", "session")
-MAX_OTP_EXPIRY = 3600
-"""Security rule S3: e-mail OTPs and links expire within an hour."""
 PITR_DEFAULT_VARIANT = "pitr_7"
 """The add-on `pitr_required` selects when the project has none: the shortest retention."""
 
@@ -135,7 +126,7 @@ def normalise(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
         "pool_mode": "transaction",
         "ssl_enforced": True,
         "mailer_autoconfirm": False,
-        "mailer_otp_exp": MAX_OTP_EXPIRY,
+        "mailer_otp_exp": MAX_OTP_EXPIRY_SECONDS,
         "pitr_required": False,
     }
     out.update({k: v for k, v in props.items() if k in INPUT_KEYS and v is not None})
@@ -179,15 +170,19 @@ def normalise(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
         True,
     )
     check("db_pass", lambda v: isinstance(v, str) and len(v) >= 4, "at least 4 characters", True)
-    check("desired_instance_size", lambda v: v in INSTANCE_SIZES, f"one of {INSTANCE_SIZES}")
+    check(
+        "desired_instance_size",
+        lambda v: v in API_INSTANCE_SIZES,
+        f"one of {API_INSTANCE_SIZES}",
+    )
     check("pool_mode", lambda v: v in POOL_MODES, f"one of {POOL_MODES}")
     check("default_pool_size", lambda v: _is_int(v) and 0 <= v <= 3000, "an integer 0-3000")
     check("ssl_enforced", lambda v: isinstance(v, bool), "true or false")
     check("mailer_autoconfirm", lambda v: isinstance(v, bool), "true or false")
     check(
         "mailer_otp_exp",
-        lambda v: _is_int(v) and 1 <= v <= MAX_OTP_EXPIRY,
-        f"seconds, 1-{MAX_OTP_EXPIRY} (rule S3)",
+        lambda v: _is_int(v) and 1 <= v <= MAX_OTP_EXPIRY_SECONDS,
+        f"seconds, 1-{MAX_OTP_EXPIRY_SECONDS} (rule S3)",
     )
     check("pitr_required", lambda v: isinstance(v, bool), "true or false")
     check("site_url", lambda v: isinstance(v, str) and bool(_URL.fullmatch(v)), "an http(s) URL")
@@ -654,7 +649,7 @@ class SupabaseProjectProvider(pulumi.dynamic.ResourceProvider):
                 direct = f"postgresql://postgres:{secret}@{host}:5432/postgres?sslmode=require"
         return {
             "ref": ref,
-            "api_url": f"https://{ref}.supabase.co",
+            "api_url": API_URL.format(ref=ref),
             "status": live.project.get("status"),
             "db_host": host,
             "anon_key": keys.get("anon") or by_type.get("publishable"),
@@ -726,7 +721,7 @@ class SupabaseProjectArgs:
     """Additional redirect URLs auth accepts. None leaves them unmanaged."""
     mailer_autoconfirm: pulumi.Input[bool] = False
     """False means users confirm their e-mail address before signing in (rule S3)."""
-    mailer_otp_exp: pulumi.Input[int] = MAX_OTP_EXPIRY
+    mailer_otp_exp: pulumi.Input[int] = MAX_OTP_EXPIRY_SECONDS
     """Lifetime of e-mail OTPs and links, in seconds, at most 3600 (rule S3)."""
     pitr_required: pulumi.Input[bool] = False
     """Require point-in-time recovery: selects the pitr_7 add-on if none is (needs compute

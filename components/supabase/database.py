@@ -1,33 +1,56 @@
 """This stack's Supabase project: Postgres, auth, pooling, network rules and backups.
 
-The project itself is a `SupabaseProject` dynamic resource (components/supabase), since
+The project itself is a `SupabaseProject` dynamic resource (provider.py beside this), since
 the published provider cannot update, delete or manage settings. Its database password
 is generated here by pulumi-random and never leaves Pulumi secrets.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_random as random
 
-from components.config import SupabaseSettings
-from components.supabase import SupabaseProject, SupabaseProjectArgs
+from components.supabase.facts import PoolMode
+from components.supabase.provider import SupabaseProject, SupabaseProjectArgs
 
 
 @dataclass(frozen=True)
 class DatabaseArgs:
-    """Inputs of `Database`."""
+    """Inputs of `Database`. Values arrive validated by `components/supabase/settings.py`."""
 
-    supabase: SupabaseSettings
-    """Validated Supabase settings of the stack."""
     project_name: str
     """Deterministic project name, `{app}-{stack}-db`."""
+    organization_slug: str
+    """Supabase organisation that owns (and bills) the project."""
+    region: str
+    """Region of the database; a change replaces the project (and its data)."""
+    instance_size: str
+    """Compute size, e.g. `small`."""
     site_url: str
     """The stack's public URL: auth's default redirect (https://{domain})."""
-    production: bool
+    pool_mode: PoolMode
+    """Supavisor pool mode: `transaction` (serverless functions) or `session`."""
+    default_pool_size: int
+    """Server connections per user and database in the pool."""
+    otp_expiry_seconds: int
+    """Lifetime of e-mail OTPs and links, at most an hour (rule S3)."""
+    allowed_cidrs: Sequence[str] = ()
+    """Networks allowed to reach Postgres directly; empty: not restricted (staging only —
+    production settings require at least one and refuse 0.0.0.0/0 and ::/0, rule S1)."""
+    email_confirmations: bool = True
+    """New users confirm their e-mail address before signing in (rule S3)."""
+    redirect_urls: Sequence[str] = ()
+    """Further URLs auth may redirect to, besides `site_url`."""
+    point_in_time_recovery: bool = False
+    """Point-in-time recovery: the shortest-retention add-on is enabled when the project has
+    none (Supabase requires the small size or larger; rule S4)."""
+    import_id: str = ""
+    """Ref of an existing project to adopt instead of creating one."""
+    production: bool = False
     """Production keeps its project: protected and retained if the resource is deleted."""
     access_token: pulumi.Input[str] | None = None
     """Management API token (a Pulumi secret); None reads SUPABASE_ACCESS_TOKEN at each call."""
@@ -59,7 +82,6 @@ class Database(pulumi.ComponentResource):
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:supabase:Database", name, None, opts)
-        sb = args.supabase
         # Letters and digits only: the password is embedded in connection URLs, where
         # special characters would need escaping by every client.
         password = random.RandomPassword(
@@ -75,27 +97,26 @@ class Database(pulumi.ComponentResource):
             parent=self,
             protect=args.production,
             retain_on_delete=args.production,
-            import_=sb.project_import_id or None,
+            import_=args.import_id or None,
         )
         self.project = SupabaseProject(
             f"{name}-project",
             SupabaseProjectArgs(
                 name=args.project_name,
-                organization_slug=sb.organization_slug,
-                region=sb.region,
+                organization_slug=args.organization_slug,
+                region=args.region,
                 db_pass=password.result,
-                desired_instance_size=sb.instance_size,
-                pool_mode=sb.pool_mode,
-                default_pool_size=sb.default_pool_size,
+                desired_instance_size=args.instance_size,
+                pool_mode=args.pool_mode,
+                default_pool_size=args.default_pool_size,
                 ssl_enforced=True,
-                # Empty means "not restricted" in config (staging); production config is
-                # validated to list at least one network and never 0.0.0.0/0 or ::/0.
-                allowed_cidrs=list(sb.allowed_cidrs) if sb.allowed_cidrs else None,
+                # Empty means "not restricted" (DatabaseArgs.allowed_cidrs).
+                allowed_cidrs=list(args.allowed_cidrs) if args.allowed_cidrs else None,
                 site_url=args.site_url,
-                uri_allow_list=[args.site_url, *sb.redirect_urls],
-                mailer_autoconfirm=not sb.email_confirmations,
-                mailer_otp_exp=sb.otp_expiry_seconds,
-                pitr_required=sb.point_in_time_recovery,
+                uri_allow_list=[args.site_url, *args.redirect_urls],
+                mailer_autoconfirm=not args.email_confirmations,
+                mailer_otp_exp=args.otp_expiry_seconds,
+                pitr_required=args.point_in_time_recovery,
                 access_token=args.access_token,
             ),
             opts=keep,

@@ -15,11 +15,9 @@ peers inline their bootstrap scripts; a nonce-based policy needs middleware in t
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
-from urllib.parse import urlsplit
 
-from components.config import Settings
+from components.posthog import csp_origins
 
 HSTS = "max-age=63072000; includeSubDomains; preload"
 """Two years, every subdomain, eligible for the browsers' preload list."""
@@ -34,27 +32,14 @@ SENTRY_ORIGINS = (
     "https://*.ingest.us.sentry.io",
     "https://*.ingest.de.sentry.io",
 )
-_POSTHOG_CLOUD = re.compile(r"^https://(us|eu)\.i\.posthog\.com$")
 
 
-def _posthog_origins(settings: Settings) -> tuple[list[str], list[str]]:
-    """PostHog's (script, connect) origins; its cloud loads extensions from an assets host."""
-    monitoring = settings.monitoring
-    if not monitoring.posthog_project_key:
-        return [], []
-    # A CSP source is an origin: a path would match that exact path only (a proxy such as
-    # https://example.com/ingest would then have every request under it refused), and a `;`
-    # or `,` in it would end the directive or the header.
-    parts = urlsplit(monitoring.posthog_host)
-    host = f"{parts.scheme}://{parts.netloc}".lower()
-    match = _POSTHOG_CLOUD.fullmatch(host)
-    assets = [f"https://{match.group(1)}-assets.i.posthog.com"] if match else []
-    return assets, [host, *assets]
+def default_content_security_policy(posthog_host: str = "") -> str:
+    """The program's strict default CSP (see the module docstring for its one concession).
 
-
-def default_content_security_policy(settings: Settings) -> str:
-    """The program's strict default CSP (see the module docstring for its one concession)."""
-    posthog_scripts, posthog_connect = _posthog_origins(settings)
+    `posthog_host`: PostHog's ingestion host when the app uses PostHog, else empty.
+    """
+    posthog_scripts, posthog_connect = csp_origins(posthog_host) if posthog_host else ([], [])
     directives = [
         ("default-src", ["'self'"]),
         ("script-src", ["'self'", "'unsafe-inline'", *posthog_scripts]),
@@ -73,11 +58,10 @@ def default_content_security_policy(settings: Settings) -> str:
     return "; ".join([*rendered, "upgrade-insecure-requests"])
 
 
-def security_headers(settings: Settings) -> list[dict[str, str]]:
-    """The headers every response carries, CSP from config or the default."""
-    csp = settings.vercel.content_security_policy or default_content_security_policy(settings)
+def security_headers(content_security_policy: str) -> list[dict[str, str]]:
+    """The headers every response carries."""
     return [
-        {"key": "Content-Security-Policy", "value": csp},
+        {"key": "Content-Security-Policy", "value": content_security_policy},
         {"key": "Strict-Transport-Security", "value": HSTS},
         {"key": "X-Content-Type-Options", "value": "nosniff"},
         # Also for browsers that ignore frame-ancestors, and when a custom CSP omits it.
@@ -88,16 +72,16 @@ def security_headers(settings: Settings) -> list[dict[str, str]]:
     ]
 
 
-def vercel_json(settings: Settings) -> dict[str, Any]:
+def vercel_json(content_security_policy: str) -> dict[str, Any]:
     """The `vercel.json` document."""
     return {
         # Deployments come only from the deploy workflow (Vercel CLI), never from a push,
         # even if someone links the repository in the Vercel dashboard.
         "git": {"deploymentEnabled": False},
-        "headers": [{"source": "/(.*)", "headers": security_headers(settings)}],
+        "headers": [{"source": "/(.*)", "headers": security_headers(content_security_policy)}],
     }
 
 
-def render_vercel_json(settings: Settings) -> str:
+def render_vercel_json(content_security_policy: str) -> str:
     """`vercel.json` as committed: stable key order, two-space indent, final newline."""
-    return json.dumps(vercel_json(settings), indent=2) + "\n"
+    return json.dumps(vercel_json(content_security_policy), indent=2) + "\n"

@@ -1,6 +1,6 @@
 """The application repository's delivery pipeline: its shipped files and what they expect.
 
-The workflows are static YAML under `app_files/.github/` (ARCHITECTURE.md: static files,
+The workflows are static YAML under `app_repo/.github/` (ARCHITECTURE.md: static files,
 parameterised by Actions variables). This module names those files, the Actions variables
 and secrets they read, and derives the status checks `main` requires from their jobs, so a
 required check can never name a job that does not exist (rule G3).
@@ -14,13 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from components.workflow_rules import jobs, load_yaml, triggers
-
-APP_FILES_DIR: Final = Path(__file__).resolve().parent / "app_files"
-"""Root of the files shipped into the application repository, laid out as they land there."""
+from components.github.app_files import APP_REPO_DIR
+from components.github.workflow_yaml import jobs, load_yaml, triggers
 
 APP_REPOSITORY_FILES: Final[dict[str, Path]] = {
-    destination: APP_FILES_DIR / destination
+    destination: APP_REPO_DIR / destination
     for destination in (
         ".github/workflows/deploy.yml",
         ".github/workflows/rollback.yml",
@@ -32,29 +30,45 @@ APP_REPOSITORY_FILES: Final[dict[str, Path]] = {
 """Pipeline files: destination path in the application repository → the shipped file.
 
 The workflows install the Vercel CLI from `.github/vercel-cli/` (package.json and its
-lockfile), which ships beside them under `app_files/` and is committed with them."""
+lockfile), which ships beside them under `app_repo/` and is committed with them."""
+
+# The Actions variables and secrets the shipped workflows read. The platform sets them
+# under these names; a test holds the workflows' `vars.*` / `secrets.*` to them.
+APP_URL: Final = "APP_URL"
+"""Environment variable: the environment's base URL (`https://your-domain.com`)."""
+VERCEL_ORG_ID: Final = "VERCEL_ORG_ID"
+"""Environment variable: the team owning the environment's Vercel project."""
+VERCEL_PROJECT_ID: Final = "VERCEL_PROJECT_ID"
+"""Environment variable: the environment's Vercel project (previews go to staging's)."""
+VERCEL_TOKEN: Final = "VERCEL_TOKEN"  # noqa: S105 - a secret's name, not its value
+"""Environment secret: lets the Vercel CLI deploy."""
+SENTRY_AUTH_TOKEN: Final = "SENTRY_AUTH_TOKEN"  # noqa: S105 - a name
+"""Environment secret (production): lets the build upload source maps (rule S11)."""
+VERCEL_AUTOMATION_BYPASS_SECRET: Final = "VERCEL_AUTOMATION_BYPASS_SECRET"  # noqa: S105 - a name
+"""Environment secret: passes Vercel Authentication for automation (health checks, e2e)."""
+SUPABASE_DB_URL: Final = "SUPABASE_DB_URL"
+"""Environment secret: the direct Postgres URL, for migrations run from CI."""
 
 ENVIRONMENT_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
-    "staging": ("APP_URL", "VERCEL_ORG_ID", "VERCEL_PROJECT_ID"),
-    "production": ("APP_URL", "VERCEL_ORG_ID", "VERCEL_PROJECT_ID"),
+    "staging": (APP_URL, VERCEL_ORG_ID, VERCEL_PROJECT_ID),
+    "production": (APP_URL, VERCEL_ORG_ID, VERCEL_PROJECT_ID),
 }
-"""Actions variables each GitHub environment must carry, by environment name.
-
-`APP_URL` is the environment's base URL (`https://your-domain.com`); `VERCEL_ORG_ID` and
-`VERCEL_PROJECT_ID` select that environment's Vercel project (pull-request previews go to the
-staging project)."""
+"""Actions variables the workflows read from each GitHub environment, by environment name."""
 
 ENVIRONMENT_SECRETS: Final[dict[str, tuple[str, ...]]] = {
-    "staging": ("VERCEL_TOKEN",),
-    "production": ("SENTRY_AUTH_TOKEN", "VERCEL_TOKEN"),
+    "staging": (VERCEL_TOKEN,),
+    "production": (SENTRY_AUTH_TOKEN, VERCEL_TOKEN),
 }
-"""Actions secrets each GitHub environment must carry, by environment name.
+"""Actions secrets the workflows read from each GitHub environment, by environment name."""
 
-`VERCEL_TOKEN` lets the Vercel CLI deploy; `SENTRY_AUTH_TOKEN` lets the production build
-upload source maps (rule S11: the Sentry token lives only in an environment secret)."""
+REPOSITORY_URL_VARIABLE: Final[dict[str, str]] = {
+    "production": "PRODUCTION_URL",
+    "staging": "STAGING_URL",
+}
+"""The repository-level variable each stack owns: the base URL the health check probes."""
 
-REPOSITORY_VARIABLES: Final[tuple[str, ...]] = ("PRODUCTION_URL", "STAGING_URL")
-"""Repository-level Actions variables: the base URLs the health check probes."""
+REPOSITORY_VARIABLES: Final = tuple(sorted(REPOSITORY_URL_VARIABLE.values()))
+"""Repository-level Actions variables the workflows read."""
 
 NON_GATING_PULL_REQUEST_JOBS: Final[frozenset[tuple[str, str]]] = frozenset(
     {(".github/workflows/deploy.yml", "preview-comment")}

@@ -1,12 +1,12 @@
 """Assertions of engine/cycle.sh: the fake server's state and the stack's secrets.
 
-    python engine/cycle/cycle_check.py serve URL_FILE        # the fake API, watched
-    python engine/cycle/cycle_check.py project NAME POOL     # exactly this project, as asked
-    python engine/cycle/cycle_check.py none                  # no project left
-    python engine/cycle/cycle_check.py drift REF POOL        # change the pool behind Pulumi
-    python engine/cycle/cycle_check.py secrets EXPORT EXPORT_SHOWN
-    python engine/cycle/cycle_check.py history HISTORY_JSON KIND=COUNT...
-    python engine/cycle/cycle_check.py password EXPORT_SHOWN  # the generated db password
+    python tests/engine_cycle_check.py serve URL_FILE        # the fake API, watched
+    python tests/engine_cycle_check.py project NAME POOL     # exactly this project, as asked
+    python tests/engine_cycle_check.py none                  # no project left
+    python tests/engine_cycle_check.py drift REF POOL        # change the pool behind Pulumi
+    python tests/engine_cycle_check.py secrets EXPORT EXPORT_SHOWN
+    python tests/engine_cycle_check.py history HISTORY_JSON KIND=COUNT...
+    python tests/engine_cycle_check.py password EXPORT_SHOWN  # the generated db password
 
 Secrets come from the environment only (never argv): CYCLE_TOKEN (the fake's bearer
 token) and CYCLE_DB_PASS; SUPABASE_API_URL is the fake's base URL. Prints one line on
@@ -41,9 +41,9 @@ SECRET_OUTPUTS = (
     "pooled_connection_string",
     "direct_connection_string",
 )
-PASSWORD_TYPE = "pulumi-python:dynamic/cycle:Password"  # noqa: S105 (a type name)
+PASSWORD_TYPE = "pulumi-python:dynamic/cycle:Password"
 PROJECT_TYPE = "pulumi-python:dynamic/supabase:Project"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105 (a marker, not a secret)
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
 """Pulumi's signature key of a secret value in a state file."""
 MAX_LIFETIME = 1800.0
 """The fake server exits by itself after this many seconds, or when its parent dies."""

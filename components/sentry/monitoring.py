@@ -24,8 +24,11 @@ rule class `id` (not the typed blocks of later provider versions), names are at 
 characters, `frequency` and `time_window` are minutes, `threshold_type` 0 is "above".
 
 Uptime is not here: pulumiverse-sentry 0.0.9 has no uptime monitor. The app's
-`health-check.yml` workflow probes every 5 minutes; this module only computes the error
-budget of the availability target, which the stack exports.
+`health-check.yml` workflow probes every 5 minutes; the error budget of the availability
+target is computed in components/alerts.py.
+
+The project's `platform` is left unset: pulumiverse-sentry 0.0.9 validates it against Sentry
+docs pages that have answered 404 since 2023, failing every preview (ENGINE.md).
 """
 
 from __future__ import annotations
@@ -36,10 +39,7 @@ from decimal import Decimal
 import pulumi
 import pulumiverse_sentry as sentry
 
-from components.config import MonitoringSettings
-
-MINUTES_PER_MONTH = 43_200
-"""A 30-day month, the period the error budget is stated for."""
+from components.sentry.facts import ALERT_NAME_MAX_LENGTH
 
 HIGH_FREQUENCY_EVENTS_PER_HOUR = 100
 """Events of one issue within an hour that raise the high-frequency alert."""
@@ -56,9 +56,6 @@ the dataset through unchecked."""
 METRIC_EVENT_TYPES = ("trace_item_span",)
 """The event type of a span alert on `METRIC_DATASET`, as Sentry's own alert form sends it
 (the dataset also holds logs). Stated, so the value Sentry stores reads back unchanged."""
-
-ALERT_NAME_MAX_LENGTH = 64
-"""Longest alert name Sentry (and the provider, for issue alerts) accepts."""
 
 ALERT_MEMBER_ROLE = "member"
 """Organisation role of the invited on-call address: receives alerts, administers nothing."""
@@ -95,16 +92,18 @@ KEY_METRICS = (
 """The key metrics alerted on; their thresholds come from settings (`metric_thresholds`)."""
 
 
-def metric_thresholds(settings: MonitoringSettings) -> dict[str, Decimal]:
+def metric_thresholds(
+    error_rate_percent: int, lcp_ms: int, fcp_ms: int, ttfb_ms: int
+) -> dict[str, Decimal]:
     """Alert threshold of each key metric in Sentry's units.
 
     `failure_rate()` is a ratio (0.05 is 5%), web vitals are milliseconds.
     """
     return {
-        "error-rate": Decimal(settings.alert_error_rate_percent) / 100,
-        "lcp": Decimal(settings.alert_lcp_ms),
-        "fcp": Decimal(settings.alert_fcp_ms),
-        "ttfb": Decimal(settings.alert_ttfb_ms),
+        "error-rate": Decimal(error_rate_percent) / 100,
+        "lcp": Decimal(lcp_ms),
+        "fcp": Decimal(fcp_ms),
+        "ttfb": Decimal(ttfb_ms),
     }
 
 
@@ -123,25 +122,40 @@ def alert_name(project_slug: str, title: str) -> str:
     return alert
 
 
-def monthly_error_budget_minutes(availability_target_percent: Decimal) -> Decimal:
-    """Minutes of downtime per 30-day month the availability target allows.
-
-    99.9 gives 43200 × 0.001 = 43.2 minutes.
-    """
-    return MINUTES_PER_MONTH * (1 - availability_target_percent / 100)
-
-
 @dataclass(frozen=True)
 class MonitoringArgs:
-    """Inputs of `Monitoring`."""
+    """Inputs of `Monitoring`. Values arrive validated by `components/sentry/settings.py`
+    and `components/alerts.py`."""
 
-    settings: MonitoringSettings
-    """Validated Sentry settings: organisation, team, platform, key limits, routing, thresholds."""
+    organization: str
+    """Sentry organisation slug."""
+    team: str
+    """Slug of the team owning the project (and receiving production's alerts)."""
     project_slug: str
     """Slug and name of this stack's Sentry project, `{app}-{stack}`; never shared by stacks."""
     owns_team: bool
-    """Create the team and invite alertEmail into it (the production stack only); otherwise
+    """Create the team and invite `alert_email` into it (the production stack only); otherwise
     the team is referred to by slug and alerts route without ids (module docstring)."""
+    error_rate_percent: int
+    """Error-rate alert threshold, percent of transactions failing."""
+    lcp_ms: int
+    """p75 Largest Contentful Paint alert threshold."""
+    fcp_ms: int
+    """p75 First Contentful Paint alert threshold."""
+    ttfb_ms: int
+    """p75 Time To First Byte alert threshold."""
+    key_rate_limit_count: int
+    """Events a client key may send per window (rule S11)."""
+    key_rate_limit_window_seconds: int
+    """The rate limit's window."""
+    alert_frequency_minutes: int
+    """Least time between two notifications of the same issue alert."""
+    alert_email: str = ""
+    """On-call address; empty: no e-mail (then Slack must be set)."""
+    slack_workspace_id: str = ""
+    """Numeric id of Sentry's Slack integration; empty: no Slack."""
+    slack_channel: str = ""
+    """Slack channel such as `#oncall`; empty: no Slack."""
     protect: bool = False
     """Protect the project (deleting it deletes every issue and event) and the team."""
 
@@ -160,28 +174,27 @@ class Monitoring(pulumi.ComponentResource):
         self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:sentry:Monitoring", name, None, opts)
-        s = args.settings
-        org = s.sentry_organization
+        org = args.organization
         child = pulumi.ResourceOptions(parent=self)
         protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
 
-        team_slug: pulumi.Input[str] = s.sentry_team
+        team_slug: pulumi.Input[str] = args.team
         team_id: pulumi.Output[str] | None = None
         if args.owns_team:
             team = sentry.SentryTeam(
                 f"{name}-team",
                 organization=org,
-                name=s.sentry_team,
-                slug=s.sentry_team,
+                name=args.team,
+                slug=args.team,
                 opts=protected,
             )
             team_slug, team_id = team.slug, team.internal_id
-            if s.alert_email:
+            if args.alert_email:
                 # Sentry only e-mails members: the on-call address joins the team it alerts.
                 sentry.SentryOrganizationMember(
                     f"{name}-oncall-member",
                     organization=org,
-                    email=s.alert_email,
+                    email=args.alert_email,
                     role=ALERT_MEMBER_ROLE,
                     teams=[team_slug],
                     opts=child,
@@ -192,7 +205,6 @@ class Monitoring(pulumi.ComponentResource):
             organization=org,
             name=args.project_slug,
             slug=args.project_slug,
-            platform=s.sentry_platform,
             teams=[team_slug],
             opts=protected,
         )
@@ -207,8 +219,8 @@ class Monitoring(pulumi.ComponentResource):
                 project=project.slug,
                 name=f"{args.project_slug} {role}",
                 # A runaway client (a loop throwing errors) cannot exhaust the quota (S11).
-                rate_limit_count=s.key_rate_limit_count,
-                rate_limit_window=s.key_rate_limit_window_seconds,
+                rate_limit_count=args.key_rate_limit_count,
+                rate_limit_window=args.key_rate_limit_window_seconds,
                 opts=pulumi.ResourceOptions.merge(
                     on_project,
                     # The server DSN is stored encrypted in the state, like the SDK's secrets.
@@ -218,7 +230,7 @@ class Monitoring(pulumi.ComponentResource):
             for role, secret_outputs in (("server", ["dsnPublic", "dsnCsp"]), ("browser", []))
         )
 
-        issue_actions = _issue_actions(s, team_id)
+        issue_actions = _issue_actions(args, team_id)
         for role, title, condition in (
             ("new-issue", "new issue", {"id": _FIRST_SEEN}),
             ("regression", "regression", {"id": _REGRESSION}),
@@ -241,13 +253,13 @@ class Monitoring(pulumi.ComponentResource):
                 name=alert_name(args.project_slug, title),
                 action_match="any",
                 filter_match="all",
-                frequency=s.alert_frequency_minutes,
+                frequency=args.alert_frequency_minutes,
                 conditions=[condition],
                 actions=issue_actions,
                 opts=on_project,
             )
 
-        metric_actions = _metric_actions(s, team_id)
+        metric_actions = _metric_actions(args, team_id)
         if not metric_actions:
             pulumi.log.warn(
                 f"Sentry project {args.project_slug}: no metric alerts (error rate, web "
@@ -256,7 +268,9 @@ class Monitoring(pulumi.ComponentResource):
                 "alertSlackWorkspaceId to get them",
                 resource=self,
             )
-        thresholds = metric_thresholds(s)
+        thresholds = metric_thresholds(
+            args.error_rate_percent, args.lcp_ms, args.fcp_ms, args.ttfb_ms
+        )
         owner = team_id.apply(lambda i: f"team:{i}") if team_id is not None else None
         # Without an action Sentry refuses the alert (module docstring): none at all.
         for metric in KEY_METRICS if metric_actions else ():
@@ -306,11 +320,11 @@ _SLACK_ACTION = "sentry.integrations.slack.notify_action.SlackNotifyServiceActio
 
 
 def _issue_actions(
-    s: MonitoringSettings, team_id: pulumi.Output[str] | None
+    args: MonitoringArgs, team_id: pulumi.Output[str] | None
 ) -> list[dict[str, pulumi.Input[str]]]:
     """Where an issue alert notifies: e-mail (team, or issue owners) and Slack."""
     actions: list[dict[str, pulumi.Input[str]]] = []
-    if s.alert_email:
+    if args.alert_email:
         if team_id is not None:
             actions.append({"id": _EMAIL_ACTION, "targetType": "Team", "targetIdentifier": team_id})
         else:
@@ -322,35 +336,35 @@ def _issue_actions(
                     "fallthroughType": "AllMembers",
                 }
             )
-    if s.alert_slack_channel:
+    if args.slack_channel:
         actions.append(
             {
                 "id": _SLACK_ACTION,
-                "workspace": s.alert_slack_workspace_id,
-                "channel": s.alert_slack_channel,
+                "workspace": args.slack_workspace_id,
+                "channel": args.slack_channel,
             }
         )
     return actions
 
 
 def _metric_actions(
-    s: MonitoringSettings, team_id: pulumi.Output[str] | None
+    args: MonitoringArgs, team_id: pulumi.Output[str] | None
 ) -> list[sentry.SentryMetricAlertTriggerActionArgs]:
     """Where a metric alert notifies: the owned team by e-mail, and Slack."""
     actions: list[sentry.SentryMetricAlertTriggerActionArgs] = []
-    if s.alert_email and team_id is not None:
+    if args.alert_email and team_id is not None:
         actions.append(
             sentry.SentryMetricAlertTriggerActionArgs(
                 type="email", target_type="team", target_identifier=team_id
             )
         )
-    if s.alert_slack_channel:
+    if args.slack_channel:
         actions.append(
             sentry.SentryMetricAlertTriggerActionArgs(
                 type="slack",
                 target_type="specific",
-                target_identifier=s.alert_slack_channel,
-                integration_id=int(s.alert_slack_workspace_id),
+                target_identifier=args.slack_channel,
+                integration_id=int(args.slack_workspace_id),
             )
         )
     return actions

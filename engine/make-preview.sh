@@ -8,7 +8,7 @@
 # installed (PATH or $PULUMI_HOME/plugins) this runs engine/preview.sh, offline with
 # placeholder credentials unless real ones are in the environment.
 set -euo pipefail
-stack=${1:?usage: scripts/preview.sh STACK}
+stack=${1:?usage: engine/make-preview.sh STACK}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
@@ -21,9 +21,9 @@ case $stack in
 esac
 
 bash engine/build.sh >&2
-# shellcheck source=../engine/env.sh
+# shellcheck source=env.sh
 . engine/env.sh
-# shellcheck source=../engine/plugins.sh
+# shellcheck source=plugins.sh
 . engine/plugins.sh
 missing=$(engine_missing_plugins)
 if [ -z "$missing" ]; then

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from components.github.workflow_yaml import jobs, load_yaml, steps, triggers
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 """A commit SHA as W2 requires it: 40 lowercase hex digits, never a tag or a branch."""
@@ -32,21 +32,6 @@ _USES_LINE = re.compile(
 )
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML 1.2 booleans, as GitHub reads them: `on:` is a key, not `True`."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-
 @dataclass(frozen=True)
 class Finding:
     """One broken rule in one workflow."""
@@ -60,34 +45,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.rule} {self.where}: {self.message}"
-
-
-def load_yaml(path: Path) -> dict[str, Any]:
-    """Parse a workflow (or Dependabot) file with GitHub's reading of booleans."""
-    document = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    if not isinstance(document, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
-    return document
-
-
-def triggers(workflow: Mapping[str, Any]) -> dict[str, Any]:
-    """The `on:` triggers as event → filter mapping, whichever of the three forms is used."""
-    on = workflow.get("on", {})
-    if isinstance(on, str):
-        return {on: None}
-    if isinstance(on, list):
-        return dict.fromkeys(on)
-    return dict(on or {})
-
-
-def jobs(workflow: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The workflow's jobs by id."""
-    return dict(workflow.get("jobs") or {})
-
-
-def steps(job: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The steps of a job (none for a job that calls a reusable workflow)."""
-    return list(job.get("steps") or [])
 
 
 def expressions(value: object) -> Iterator[str]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_github as github
 
-from components.config import GitHubSettings
+from components.github.facts import Visibility
+from components.github.settings import BypassActor, TeamAccess
 
 INCIDENT_LABELS: dict[str, tuple[str, str]] = {
     "incident": ("b60205", "Production incident; opened by the health check or on-call"),
@@ -30,10 +31,26 @@ INCIDENT_LABELS: dict[str, tuple[str, str]] = {
 class AppRepositoryArgs:
     """Inputs of `AppRepository`."""
 
-    github: GitHubSettings
-    """Validated repository settings (owner, name, rules, teams ...)."""
+    repository: str
+    """Repository name; a rename renames the repository on GitHub."""
     required_checks: Sequence[str]
-    """Status checks `main` requires: job names derived from the shipped workflows."""
+    """Status checks `main` requires: job names derived from the shipped workflows (G3)."""
+    description: str = ""
+    """One-line description shown on GitHub."""
+    topics: Sequence[str] = ()
+    """Repository topics."""
+    visibility: Visibility = "private"
+    """`private`, `internal` or `public`."""
+    import_id: str = ""
+    """Name of an existing repository to adopt instead of creating one; empty creates it."""
+    required_approving_review_count: int = 2
+    """Approvals a pull request into `main` needs (G2)."""
+    require_signed_commits: bool = True
+    """Signed commits on `main` (G5); off only with a documented waiver in config."""
+    bypass_actors: Sequence[BypassActor] = ()
+    """Who may bypass the `main` ruleset; empty: nobody, admins included (G4)."""
+    teams: Sequence[TeamAccess] = ()
+    """Teams and the permission each gets on the repository."""
     files: Mapping[str, str] = field(default_factory=dict)
     """Files committed to `main`: path in the repository → content."""
     protect: bool = True
@@ -53,7 +70,6 @@ class AppRepository(pulumi.ComponentResource):
         self, name: str, args: AppRepositoryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:github:AppRepository", name, None, opts)
-        gh = args.github
         if not args.required_checks:
             # A ruleset without checks would let untested code merge (rule G3).
             raise ValueError("AppRepository needs at least one required status check")
@@ -61,10 +77,10 @@ class AppRepository(pulumi.ComponentResource):
 
         self.repository = github.Repository(
             f"{name}-repository",
-            name=gh.repository,
-            description=gh.description,
-            topics=list(gh.topics),
-            visibility=gh.visibility,
+            name=args.repository,
+            description=args.description,
+            topics=list(args.topics),
+            visibility=args.visibility,
             has_issues=True,
             has_wiki=False,
             has_projects=False,
@@ -77,24 +93,28 @@ class AppRepository(pulumi.ComponentResource):
             delete_branch_on_merge=True,
             squash_merge_commit_title="PR_TITLE",
             squash_merge_commit_message="PR_BODY",
-            vulnerability_alerts=True,
             # A destroyed stack archives the repository instead of deleting its history.
             archive_on_destroy=True,
-            auto_init=not gh.repository_import_id,
+            auto_init=not args.import_id,
             security_and_analysis=_security_and_analysis(),
             opts=pulumi.ResourceOptions.merge(
                 child,
                 pulumi.ResourceOptions(
                     protect=args.protect,
-                    import_=gh.repository_import_id or None,
+                    import_=args.import_id or None,
                     # auto_init only matters at creation; an adopted repository never had it.
-                    ignore_changes=["auto_init"] if gh.repository_import_id else None,
+                    ignore_changes=["auto_init"] if args.import_id else None,
                 ),
             ),
         )
         repo = self.repository.name
         on_repo = pulumi.ResourceOptions(parent=self, depends_on=[self.repository])
 
+        # Dependabot alerts (G6) as their own resource: github 6.15.0 deprecates the
+        # Repository's `vulnerability_alerts` field in its favour.
+        github.RepositoryVulnerabilityAlerts(
+            f"{name}-vulnerability-alerts", repository=repo, enabled=True, opts=on_repo
+        )
         github.RepositoryDependabotSecurityUpdates(
             f"{name}-dependabot-security-updates", repository=repo, enabled=True, opts=on_repo
         )
@@ -124,7 +144,7 @@ class AppRepository(pulumi.ComponentResource):
             ],
             opts=on_repo,
         )
-        for team in gh.teams:
+        for team in args.teams:
             github.TeamRepository(
                 f"{name}-team-{team.slug}",
                 repository=repo,
@@ -166,9 +186,9 @@ class AppRepository(pulumi.ComponentResource):
                     actor_id=actor.actor_id,
                     bypass_mode=actor.bypass_mode,
                 )
-                for actor in gh.bypass_actors
+                for actor in args.bypass_actors
             ],
-            rules=_main_rules(gh, args.required_checks),
+            rules=_main_rules(args),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.repository, *files]),
         )
 
@@ -192,17 +212,15 @@ def _security_and_analysis() -> github.RepositorySecurityAndAnalysisArgs:
     )
 
 
-def _main_rules(
-    gh: GitHubSettings, required_checks: Sequence[str]
-) -> github.RepositoryRulesetRulesArgs:
+def _main_rules(args: AppRepositoryArgs) -> github.RepositoryRulesetRulesArgs:
     """The rules on `main` (G1-G5, G10)."""
     return github.RepositoryRulesetRulesArgs(
         deletion=True,
         non_fast_forward=True,
         required_linear_history=True,
-        required_signatures=gh.require_signed_commits,
+        required_signatures=args.require_signed_commits,
         pull_request=github.RepositoryRulesetRulesPullRequestArgs(
-            required_approving_review_count=gh.required_approving_review_count,
+            required_approving_review_count=args.required_approving_review_count,
             require_code_owner_review=True,
             dismiss_stale_reviews_on_push=True,
             require_last_push_approval=True,
@@ -214,7 +232,7 @@ def _main_rules(
             strict_required_status_checks_policy=True,
             required_checks=[
                 github.RepositoryRulesetRulesRequiredStatusChecksRequiredCheckArgs(context=check)
-                for check in sorted(required_checks)
+                for check in sorted(args.required_checks)
             ],
         ),
         required_code_scanning=github.RepositoryRulesetRulesRequiredCodeScanningArgs(
