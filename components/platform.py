@@ -57,10 +57,6 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
 
     repository_name: pulumi.Input[str] = gh.repository
     if production:
-        posthog_host = settings.posthog.host if settings.posthog.enabled else ""
-        csp = settings.vercel.content_security_policy or default_content_security_policy(
-            posthog_host
-        )
         repository = AppRepository(
             settings.app,
             AppRepositoryArgs(
@@ -80,7 +76,7 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
                         "SECURITY.md": security_policy(
                             gh.security_contact, gh.disclosure_window_days, site_url
                         ),
-                        "vercel.json": render_vercel_json(csp),
+                        "vercel.json": render_vercel_json(content_security_policy(settings)),
                     }
                 ),
                 protect=True,
@@ -261,4 +257,13 @@ def hosting_args(settings: Settings, runtime: AppRuntimeValues) -> HostingArgs:
         # Local development points at staging, never at production.
         public_to_development=not production,
         protect=production,
+    )
+
+
+def content_security_policy(settings: Settings) -> str:
+    """The CSP `vercel.json` carries: config's own, else the strict default (with PostHog's
+    origins when the app uses PostHog)."""
+    posthog = settings.posthog
+    return settings.vercel.content_security_policy or default_content_security_policy(
+        posthog.host if posthog.enabled else ""
     )

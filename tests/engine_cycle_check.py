@@ -23,6 +23,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import dill
@@ -132,7 +133,7 @@ def project(name: str, pool: str) -> str:
     wrong = {k: auth.get(k) for k, v in EXPECTED_AUTH.items() if auth.get(k) != v}
     if wrong:
         raise CheckError(f"auth settings of {ref} differ: {wrong!r}")
-    return ref
+    return str(ref)
 
 
 def none() -> str:
@@ -245,7 +246,7 @@ def password(shown_file: str) -> str:
     return value
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[..., str]] = {
     "serve": serve,
     "project": project,
     "none": none,

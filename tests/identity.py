@@ -24,6 +24,7 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
     "github:index/repositoryDependabotSecurityUpdates:RepositoryDependabotSecurityUpdates": (
         "repository",
     ),
+    "github:index/repositoryVulnerabilityAlerts:RepositoryVulnerabilityAlerts": ("repository",),
     "github:index/repositoryEnvironment:RepositoryEnvironment": ("repository", "environment"),
     "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": (
         "repository",
@@ -76,6 +77,6 @@ def remote_identity(resource: Registration) -> tuple[Any, ...] | None:
     keys = IDENTITY_KEYS.get(resource.type)
     if keys is None:
         raise MissingIdentityRuleError(
-            f"{resource.type} ({resource.urn}) has no remote identity rule in tools/identity.py"
+            f"{resource.type} ({resource.urn}) has no remote identity rule in tests/identity.py"
         )
     return (resource.type, *(repr(resource.inputs.get(key)) for key in keys))

@@ -108,10 +108,6 @@ def test_supabase_plan_and_credit_counted_once_per_organisation() -> None:
     assert sum(sum(items.values()) for items in supabase.values()) == Decimal(40)
 
 
-def test_every_supabase_size_has_a_price() -> None:
-    assert set(SUPABASE_COMPUTE_MONTHLY_USD) == set(SUPABASE_INSTANCE_SIZES)
-
-
 def test_free_plan_and_unused_posthog_cost_nothing() -> None:
     settings = _settings(
         "staging", supabasePlan="free", supabaseInstanceSize="nano", posthogProjectKey=""

@@ -22,6 +22,7 @@ ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
 ENV_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 ENV_VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 
+VULNERABILITY_ALERTS = "github:index/repositoryVulnerabilityAlerts:RepositoryVulnerabilityAlerts"
 REPOSITORY_WIDE = (
     REPOSITORY,
     RULESET,
@@ -31,6 +32,7 @@ REPOSITORY_WIDE = (
     "github:index/workflowRepositoryPermissions:WorkflowRepositoryPermissions",
     "github:index/actionsRepositoryPermissions:ActionsRepositoryPermissions",
     "github:index/repositoryDependabotSecurityUpdates:RepositoryDependabotSecurityUpdates",
+    VULNERABILITY_ALERTS,
 )
 
 
@@ -62,7 +64,8 @@ def test_repository_settings(inventory: Inv) -> None:
         "allowMergeCommit": False,
         "allowRebaseMerge": False,
         "deleteBranchOnMerge": True,
-        "vulnerabilityAlerts": True,
+        # Deprecated in github 6.15.0: RepositoryVulnerabilityAlerts owns the setting.
+        "vulnerabilityAlerts": None,
         "archiveOnDestroy": True,
         "hasIssues": True,
         "topics": ["nextjs", "supabase", "vercel"],
@@ -139,6 +142,8 @@ def test_g6_security_features(inventory: Inv) -> None:
         "github:index/repositoryDependabotSecurityUpdates:RepositoryDependabotSecurityUpdates"
     )
     assert updates.inputs["enabled"] is True
+    alerts = production.one(VULNERABILITY_ALERTS)
+    assert alerts.inputs == {"repository": "acme-web", "enabled": True}, alerts.urn
     assert ".github/dependabot.yml" in files(production)
 
 

@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.config import Settings, load_settings
+from components.platform import content_security_policy
 from components.reader import ConfigError, project_name
 from components.vercel.facts import DEPLOYMENT_TYPES
 from components.vercel.variables import (
@@ -275,9 +276,7 @@ def test_stacks_register_every_runtime_value(inventory: Callable[[str], Inventor
         settings = _settings(stack)
         entries = {entry["key"]: entry for _, entry in _variables(inventory(stack))}
         assert set(entries) == ALL_RUNTIME_KEYS, stack
-        assert entries["NEXT_PUBLIC_POSTHOG_KEY"]["value"] == (
-            settings.monitoring.posthog_project_key
-        ), stack
+        assert entries["NEXT_PUBLIC_POSTHOG_KEY"]["value"] == settings.posthog.project_key, stack
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -491,7 +490,8 @@ def test_stacks_share_no_vercel_object(inventory: Callable[[str], Inventory]) ->
 def test_vercel_json_committed_by_production_only(inventory: Callable[[str], Inventory]) -> None:
     files = {r.inputs["file"]: r for r in inventory("production").of_type(REPOSITORY_FILE)}
     committed = files["vercel.json"]
-    assert committed.inputs["content"] == render_vercel_json(_settings("production")), committed.urn
+    expected = render_vercel_json(content_security_policy(_settings("production")))
+    assert committed.inputs["content"] == expected, committed.urn
     staging_files = {r.inputs["file"] for r in inventory("staging").of_type(REPOSITORY_FILE)}
     assert "vercel.json" not in staging_files
 
@@ -512,20 +512,20 @@ def _headers(document: dict[str, Any]) -> dict[str, str]:
 
 def test_vercel_json_default() -> None:
     settings = _settings("production")
-    text = render_vercel_json(settings)
-    assert text.endswith("\n") and text == render_vercel_json(settings)
+    text = render_vercel_json(content_security_policy(settings))
+    assert text.endswith("\n")
     document = json.loads(text)
     assert document["git"] == {"deploymentEnabled": False}
     headers = _headers(document)
     csp = headers["Content-Security-Policy"]
-    assert csp == default_content_security_policy(settings)
+    assert csp == default_content_security_policy(settings.posthog.host)
     directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
     assert directives["default-src"] == ["'self'"]
     assert directives["frame-ancestors"] == ["'none'"]
     assert directives["object-src"] == ["'none'"]
     assert "'unsafe-eval'" not in csp
     assert "https://*.supabase.co" in directives["connect-src"]
-    assert settings.monitoring.posthog_host in directives["connect-src"]
+    assert settings.posthog.host in directives["connect-src"]
     assert "upgrade-insecure-requests" in directives
     hsts = headers["Strict-Transport-Security"]
     assert "preload" in hsts and "includeSubDomains" in hsts
@@ -540,18 +540,17 @@ def test_vercel_json_csp_override() -> None:
     settings = _settings("production")
     custom = "default-src 'self'; script-src 'self' 'nonce-abc'; frame-ancestors 'none'"
     overridden = replace(settings, vercel=replace(settings.vercel, content_security_policy=custom))
-    headers = _headers(json.loads(render_vercel_json(overridden)))
+    headers = _headers(json.loads(render_vercel_json(content_security_policy(overridden))))
     assert headers["Content-Security-Policy"] == custom
-    assert (
-        headers["Strict-Transport-Security"]
-        == _headers(json.loads(render_vercel_json(settings)))["Strict-Transport-Security"]
-    )
+    default = _headers(json.loads(render_vercel_json(content_security_policy(settings))))
+    assert headers["Strict-Transport-Security"] == default["Strict-Transport-Security"]
 
 
 def test_vercel_json_without_posthog() -> None:
     settings = _settings("production")
-    no_posthog = replace(settings, monitoring=replace(settings.monitoring, posthog_project_key=""))
-    assert "posthog" not in default_content_security_policy(no_posthog)
+    no_posthog = replace(settings, posthog=replace(settings.posthog, project_key=""))
+    assert "posthog" not in content_security_policy(no_posthog)
+    assert "posthog" not in default_content_security_policy()
 
 
 # --------------------------------------------------------------------------- provider schema
@@ -695,7 +694,7 @@ def _check_csp(csp: str) -> dict[str, list[str]]:
 @pytest.mark.parametrize("stack", STACKS)
 def test_default_csp_is_well_formed_and_allows_the_services(stack: str) -> None:
     settings = _settings(stack)
-    directives = _check_csp(default_content_security_policy(settings))
+    directives = _check_csp(content_security_policy(settings))
     connect = directives["connect-src"]
     # Vercel Web Analytics and Speed Insights load from and post to /_vercel/* (same origin).
     assert "'self'" in directives["script-src"] and "'self'" in connect
@@ -711,19 +710,12 @@ def test_default_csp_is_well_formed_and_allows_the_services(stack: str) -> None:
 
 
 def test_posthog_host_reduced_to_its_origin() -> None:
-    settings = _settings("production")
     for host, origin in (
         ("https://ph.your-domain.com/ingest", "https://ph.your-domain.com"),
         ("https://EU.i.posthog.com/", "https://eu.i.posthog.com"),
         ("https://ph.your-domain.com:8443/a;b,c", "https://ph.your-domain.com:8443"),
     ):
-        proxied = replace(settings, monitoring=replace(settings.monitoring, posthog_host=host))
-        directives = _check_csp(default_content_security_policy(proxied))
+        directives = _check_csp(default_content_security_policy(host))
         assert origin in directives["connect-src"], (host, directives["connect-src"])
-    eu = replace(
-        settings, monitoring=replace(settings.monitoring, posthog_host="https://eu.i.posthog.com")
-    )
-    assert (
-        "https://eu-assets.i.posthog.com"
-        in _check_csp(default_content_security_policy(eu))["script-src"]
-    )
+    eu = default_content_security_policy("https://eu.i.posthog.com")
+    assert "https://eu-assets.i.posthog.com" in _check_csp(eu)["script-src"]

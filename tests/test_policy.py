@@ -127,7 +127,9 @@ GOOD_RULESET: dict[str, Any] = {
 }
 
 
-def ruleset(stack: str = "production", config: Mapping[str, Any] | None = None, **changes: Any):
+def ruleset(
+    stack: str = "production", config: Mapping[str, Any] | None = None, **changes: Any
+) -> ResourceValidationArgs:
     props = json.loads(json.dumps(GOOD_RULESET))
     for path, value in changes.items():
         target = props
@@ -474,7 +476,9 @@ API_RULE: dict[str, Any] = {
 }
 
 
-def firewall(stack: str = "production", *rules_: dict[str, Any], **changes: Any):
+def firewall(
+    stack: str = "production", *rules_: dict[str, Any], **changes: Any
+) -> ResourceValidationArgs:
     props = {"enabled": True, "rules": {"rules": list(rules_)}, **changes}
     return resource_args(rules.VERCEL_FIREWALL, props, stack=stack, name="fw")
 

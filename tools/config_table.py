@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from components.config import schema
+from components.reader import schema
 
 
 def _default(value: object) -> str:

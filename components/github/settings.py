@@ -82,7 +82,7 @@ def _team_access(item: Any) -> TeamAccess | None:
     slug, permission = item.split(":")
     if not _TEAM_SLUG.fullmatch(slug) or permission not in PERMISSIONS:
         return None
-    return TeamAccess(slug=slug, permission=cast(Permission, permission))
+    return TeamAccess(slug=slug, permission=permission)
 
 
 def _bypass_actor(item: Any) -> BypassActor | None:
@@ -93,11 +93,7 @@ def _bypass_actor(item: Any) -> BypassActor | None:
         return None
     if not re.fullmatch(r"[1-9]\d{0,11}", actor_id):
         return None
-    return BypassActor(
-        actor_type=cast(BypassActorType, actor_type),
-        actor_id=int(actor_id),
-        bypass_mode=cast(BypassMode, mode),
-    )
+    return BypassActor(actor_type=actor_type, actor_id=int(actor_id), bypass_mode=mode)
 
 
 def _positive_id(item: Any) -> int | None:

@@ -23,7 +23,7 @@ if str(REPO) not in sys.path:
 import pulumi  # noqa: E402
 import pulumi.dynamic  # noqa: E402
 
-from components.supabase import (  # noqa: E402
+from components.supabase.provider import (  # noqa: E402
     SupabaseProject,
     SupabaseProjectArgs,
     SupabaseProjectProvider,
