@@ -1,10 +1,11 @@
-"""The whole platform of one stack, assembled from the components.
+"""The whole platform of one stack: the one place that decides what each stack gets.
 
 Which stack owns what (ARCHITECTURE.md): production owns the repository-wide singletons
 (`AppRepository`, the Sentry team); every stack owns its own environment, hosting,
-database and monitoring. Values flow between components as Outputs, never as copied
-strings: database → hosting variables and environment secrets, monitoring → hosting,
-hosting → the environment's variables.
+database and monitoring. `*_args` turn the validated settings into each component's flat
+inputs; `build_platform` registers the components and wires them. Values flow between
+components as Outputs, never as copied strings: database → hosting variables and
+environment secrets, monitoring → hosting, hosting → the environment's variables.
 """
 
 from __future__ import annotations
@@ -57,83 +58,21 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
 
     repository_name: pulumi.Input[str] = gh.repository
     if production:
-        repository = AppRepository(
-            settings.app,
-            AppRepositoryArgs(
-                repository=gh.repository,
-                description=gh.description,
-                topics=gh.topics,
-                visibility=gh.visibility,
-                import_id=gh.repository_import_id,
-                required_approving_review_count=gh.required_approving_review_count,
-                require_signed_commits=gh.require_signed_commits,
-                bypass_actors=gh.bypass_actors,
-                teams=gh.teams,
-                required_checks=pipeline.required_status_checks(),
-                files=app_repository_files(
-                    {
-                        ".github/CODEOWNERS": codeowners(gh.owner, gh.devops_team),
-                        "SECURITY.md": security_policy(
-                            gh.security_contact, gh.disclosure_window_days, site_url
-                        ),
-                        "vercel.json": render_vercel_json(content_security_policy(settings)),
-                    }
-                ),
-                protect=True,
-            ),
-            opts=with_github,
-        )
+        repository = AppRepository(settings.app, repository_args(settings), opts=with_github)
         repository_name = repository.name
         outputs["repositoryUrl"] = repository.html_url
     else:
         # Staging attaches to the repository production owns, by name (no lookup).
         outputs["repositoryUrl"] = REPOSITORY_URL.format(owner=gh.owner, repository=gh.repository)
 
-    sb = settings.supabase
     database = Database(
-        settings.name("database"),
-        DatabaseArgs(
-            project_name=settings.name("db"),
-            organization_slug=sb.organization_slug,
-            region=sb.region,
-            instance_size=sb.instance_size,
-            site_url=site_url,
-            pool_mode=sb.pool_mode,
-            default_pool_size=sb.default_pool_size,
-            otp_expiry_seconds=sb.otp_expiry_seconds,
-            allowed_cidrs=sb.allowed_cidrs,
-            email_confirmations=sb.email_confirmations,
-            redirect_urls=sb.redirect_urls,
-            point_in_time_recovery=sb.point_in_time_recovery,
-            import_id=sb.project_import_id,
-            production=production,
-            access_token=secrets.supabase_access_token,
-        ),
+        settings.name("database"), database_args(settings, secrets.supabase_access_token)
     )
     outputs["supabaseUrl"] = database.api_url
     outputs["databaseBackups"] = database.backups
 
-    alerts = settings.alerts
     monitoring = Monitoring(
-        settings.name("monitoring"),
-        MonitoringArgs(
-            organization=settings.sentry.organization,
-            team=settings.sentry.team,
-            project_slug=f"{settings.app}-{settings.stack}",
-            owns_team=production,
-            error_rate_percent=alerts.error_rate_percent,
-            lcp_ms=alerts.lcp_ms,
-            fcp_ms=alerts.fcp_ms,
-            ttfb_ms=alerts.ttfb_ms,
-            key_rate_limit_count=settings.sentry.key_rate_limit_count,
-            key_rate_limit_window_seconds=settings.sentry.key_rate_limit_window_seconds,
-            alert_frequency_minutes=settings.sentry.alert_frequency_minutes,
-            alert_email=alerts.email,
-            slack_workspace_id=alerts.slack_workspace_id,
-            slack_channel=alerts.slack_channel,
-            protect=production,
-        ),
-        opts=with_sentry,
+        settings.name("monitoring"), monitoring_args(settings), opts=with_sentry
     )
     outputs["sentryProjectSlug"] = monitoring.project_slug
 
@@ -211,7 +150,7 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         opts=with_github,
     )
 
-    target = alerts.availability_target_percent
+    target = settings.alerts.availability_target_percent
     outputs["availabilityTargetPercent"] = float(target)
     outputs["monthlyErrorBudgetMinutes"] = float(monthly_error_budget_minutes(target))
 
@@ -222,6 +161,82 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
     outputs["monthlyCostBreakdownUsd"] = cost.breakdown_usd()
     outputs["monthlyBudgetUsd"] = settings.cost.monthly_budget_usd
     return PlatformOutputs(values=outputs)
+
+
+# What each stack gets: one function per component, from the validated settings. Tests
+# build single components with them, exactly as the program does.
+
+
+def repository_args(settings: Settings) -> AppRepositoryArgs:
+    """The repository production owns, with the files it commits into it."""
+    gh = settings.github
+    return AppRepositoryArgs(
+        repository=gh.repository,
+        description=gh.description,
+        topics=gh.topics,
+        visibility=gh.visibility,
+        import_id=gh.repository_import_id,
+        required_approving_review_count=gh.required_approving_review_count,
+        require_signed_commits=gh.require_signed_commits,
+        bypass_actors=gh.bypass_actors,
+        teams=gh.teams,
+        required_checks=pipeline.required_status_checks(),
+        files=app_repository_files(
+            {
+                ".github/CODEOWNERS": codeowners(gh.owner, gh.devops_team),
+                "SECURITY.md": security_policy(
+                    gh.security_contact, gh.disclosure_window_days, settings.site_url
+                ),
+                "vercel.json": render_vercel_json(content_security_policy(settings)),
+            }
+        ),
+        protect=True,
+    )
+
+
+def database_args(settings: Settings, access_token: pulumi.Input[str] | None) -> DatabaseArgs:
+    """The stack's Supabase project; production's is protected and retained."""
+    sb = settings.supabase
+    return DatabaseArgs(
+        project_name=settings.name("db"),
+        organization_slug=sb.organization_slug,
+        region=sb.region,
+        instance_size=sb.instance_size,
+        site_url=settings.site_url,
+        pool_mode=sb.pool_mode,
+        default_pool_size=sb.default_pool_size,
+        otp_expiry_seconds=sb.otp_expiry_seconds,
+        allowed_cidrs=sb.allowed_cidrs,
+        email_confirmations=sb.email_confirmations,
+        redirect_urls=sb.redirect_urls,
+        point_in_time_recovery=sb.point_in_time_recovery,
+        import_id=sb.project_import_id,
+        production=settings.is_production,
+        access_token=access_token,
+    )
+
+
+def monitoring_args(settings: Settings) -> MonitoringArgs:
+    """The stack's Sentry project and alerts; production owns the organisation's team."""
+    alerts = settings.alerts
+    sentry_settings = settings.sentry
+    return MonitoringArgs(
+        organization=sentry_settings.organization,
+        team=sentry_settings.team,
+        project_slug=f"{settings.app}-{settings.stack}",
+        owns_team=settings.is_production,
+        error_rate_percent=alerts.error_rate_percent,
+        lcp_ms=alerts.lcp_ms,
+        fcp_ms=alerts.fcp_ms,
+        ttfb_ms=alerts.ttfb_ms,
+        key_rate_limit_count=sentry_settings.key_rate_limit_count,
+        key_rate_limit_window_seconds=sentry_settings.key_rate_limit_window_seconds,
+        alert_frequency_minutes=sentry_settings.alert_frequency_minutes,
+        alert_email=alerts.email,
+        slack_workspace_id=alerts.slack_workspace_id,
+        slack_channel=alerts.slack_channel,
+        protect=settings.is_production,
+    )
 
 
 def hosting_args(settings: Settings, runtime: AppRuntimeValues) -> HostingArgs:

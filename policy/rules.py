@@ -44,10 +44,15 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-PROJECT = "webapp-platform"
+# Facts the program defines once; none of these modules needs a provider SDK.
+from components.github.facts import PRODUCTION_MIN_APPROVALS
+from components.reader import project_name
+from components.vercel.facts import PROTECTED_DEPLOYMENT_TYPES, PUBLIC_PREFIX
+
+PROJECT = project_name()
 """Config namespace of the program (Pulumi.yaml `name`)."""
 PRODUCTION = "production"
-MIN_APPROVALS = {PRODUCTION: 2}
+MIN_APPROVALS = {PRODUCTION: PRODUCTION_MIN_APPROVALS}
 """Approvals a pull request into main needs per stack (G2); any other stack: 1."""
 
 RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
@@ -76,8 +81,6 @@ SECRET_FIELDS: dict[str, tuple[str, ...]] = {
 """Fields that hold a secret, per type: they must be declared secret outputs (G7)."""
 SUPABASE_SECRET_FIELDS = ("db_pass", "access_token")
 
-PROTECTED_DEPLOYMENT_TYPES = ("standard_protection", "standard_protection_new", "all_deployments")
-"""Vercel Authentication scopes at least as strict as Standard Protection (S6)."""
 
 CREDENTIAL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{40,})")),
@@ -98,7 +101,6 @@ SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 """Variable names that announce a secret value (G7, S8)."""
-PUBLIC_PREFIX = "NEXT_PUBLIC_"
 
 
 # --------------------------------------------------------------------------- helpers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -14,13 +15,13 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.alerts import monthly_error_budget_minutes
 from components.config import Settings, load_settings
+from components.platform import monitoring_args
 from components.reader import ConfigError, project_name
 from components.sentry.facts import ALERT_NAME_MAX_LENGTH
 from components.sentry.monitoring import (
     KEY_METRICS,
     METRIC_DATASET,
     Monitoring,
-    MonitoringArgs,
     alert_name,
 )
 from tests.conftest import TEST_SECRETS
@@ -353,24 +354,8 @@ def test_dsn_is_a_secret_output() -> None:
     built: list[Monitoring] = []
 
     def program() -> pulumi.Output[str]:
-        alerts = settings.alerts
-        monitoring = Monitoring(
-            "m",
-            MonitoringArgs(
-                organization=settings.sentry.organization,
-                team=settings.sentry.team,
-                project_slug="p",
-                owns_team=False,
-                error_rate_percent=alerts.error_rate_percent,
-                lcp_ms=alerts.lcp_ms,
-                fcp_ms=alerts.fcp_ms,
-                ttfb_ms=alerts.ttfb_ms,
-                key_rate_limit_count=settings.sentry.key_rate_limit_count,
-                key_rate_limit_window_seconds=settings.sentry.key_rate_limit_window_seconds,
-                alert_frequency_minutes=settings.sentry.alert_frequency_minutes,
-                alert_email=alerts.email,
-            ),
-        )
+        args = replace(monitoring_args(settings), project_slug="p", owns_team=False)
+        monitoring = Monitoring("m", args)
         built.append(monitoring)
         return monitoring.dsn
 

@@ -31,6 +31,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
+from components.vercel.facts import PROTECTED_DEPLOYMENT_TYPES
 from policy import rules
 from tools.recorder import UNKNOWN, Inventory, Registration, Secret
 
@@ -396,7 +397,7 @@ def vercel_project(**changes: Any) -> ResourceValidationArgs:
 
 
 def test_s6_passes_standard_protection_and_stricter() -> None:
-    for kind in rules.PROTECTED_DEPLOYMENT_TYPES:
+    for kind in PROTECTED_DEPLOYMENT_TYPES:
         project = vercel_project(vercelAuthentication={"deploymentType": kind})
         assert violations(rules.validate_s6_vercel_protection, project) == []
 

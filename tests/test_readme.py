@@ -35,6 +35,36 @@ def test_every_output_is_documented(inventory: Callable[[str], Inventory]) -> No
             assert f"`{name}`" in outputs_section, f"output {name} of {stack} is undocumented"
 
 
+def test_every_relative_link_of_the_readme_and_docs_resolves() -> None:
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    assert len(documents) > 1, "docs/ holds the README's longer material"
+    for document in documents:
+        for target in re.findall(r"\]\(([^)\s]+)\)", document.read_text()):
+            path = target.split("#")[0]
+            if not path or re.match(r"[a-z]+:", path):
+                continue
+            resolved = (document.parent / path).resolve()
+            assert resolved.exists(), f"{document.relative_to(ROOT)} links to missing {target}"
+
+
+def test_the_map_names_every_package_and_module_of_the_program() -> None:
+    section = README.split("## Where does X live")[1].split("\n## ")[0]
+    linked = {(ROOT / target).resolve() for target in re.findall(r"\]\(([^)#\s]+)\)", section)}
+    for module in sorted((ROOT / "components").glob("*.py")):
+        if module.name != "__init__.py":
+            assert module.resolve() in linked, f"the README map does not link {module.name}"
+    for package in sorted(p for p in (ROOT / "components").iterdir() if p.is_dir()):
+        if (package / "__init__.py").exists():
+            assert any(package in path.parents for path in linked), package.name
+
+
+def test_resource_counts_stated_match_the_program(inventory: Callable[[str], Inventory]) -> None:
+    stated = re.search(r"production (\d+) resources,\s+staging (\d+)", README)
+    assert stated, "the README states each stack's resource count"
+    assert int(stated.group(1)) == len(inventory("production").resources)
+    assert int(stated.group(2)) == len(inventory("staging").resources)
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^make test$", ci, re.MULTILINE)

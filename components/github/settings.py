@@ -54,19 +54,21 @@ class BypassActor:
 
 @dataclass(frozen=True)
 class GitHubSettings:
-    """The application repository and its protection; see Pulumi.yaml for each key."""
+    """The application repository and its protection; see Pulumi.yaml for each key.
+
+    `signedCommitsWaiver` and `githubAdvancedSecurity` are only checked here (a waiver must give
+    a reason; a non-public production repository needs Advanced Security): they configure
+    nothing, so they are not carried on.
+    """
 
     owner: str
     repository: str
     description: str
     topics: tuple[str, ...]
     visibility: Visibility
-    advanced_security: bool
-    """GitHub Advanced Security is on (required for a non-public production repository)."""
     repository_import_id: str
     required_approving_review_count: int
     require_signed_commits: bool
-    signed_commits_waiver: str
     bypass_actors: tuple[BypassActor, ...]
     teams: tuple[TeamAccess, ...]
     devops_team: str
@@ -144,7 +146,6 @@ def load_github(r: Reader, stack: str) -> GitHubSettings:
             max_items=20,
         ),
         visibility=cast(Visibility, visibility),
-        advanced_security=advanced_security,
         repository_import_id=r.string(
             "githubRepositoryImportId",
             _GITHUB_REPOSITORY,
@@ -153,7 +154,6 @@ def load_github(r: Reader, stack: str) -> GitHubSettings:
         ),
         required_approving_review_count=r.integer("requiredApprovingReviewCount", min_approvals, 6),
         require_signed_commits=signed,
-        signed_commits_waiver=waiver,
         bypass_actors=r.items(
             "bypassActors",
             _bypass_actor,

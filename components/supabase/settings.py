@@ -29,7 +29,11 @@ _REDIRECT_URL = re.compile(r"^https://[A-Za-z0-9.*-]+(?::\d{1,5})?(?:/[^\s]*)?$"
 
 @dataclass(frozen=True)
 class SupabaseSettings:
-    """This stack's Supabase project; see Pulumi.yaml for each key."""
+    """This stack's Supabase project; see Pulumi.yaml for each key.
+
+    `supabasePitrWaiver` is only checked here (production without point-in-time recovery must
+    give a reason): it configures nothing, so it is not carried on.
+    """
 
     organization_slug: str
     region: str
@@ -42,7 +46,6 @@ class SupabaseSettings:
     otp_expiry_seconds: int
     redirect_urls: tuple[str, ...]
     point_in_time_recovery: bool
-    pitr_waiver: str
     project_import_id: str
 
 
@@ -94,7 +97,6 @@ def load_supabase(r: Reader, stack: str) -> SupabaseSettings:
             "supabaseRedirectUrls", matching(_REDIRECT_URL), "an https:// URL (* wildcards ok)"
         ),
         point_in_time_recovery=pitr,
-        pitr_waiver=waiver,
         project_import_id=r.string(
             "supabaseProjectImportId", _SUPABASE_REF, "a 20-letter project ref", optional=True
         ),
