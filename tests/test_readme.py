@@ -59,7 +59,7 @@ def test_the_map_names_every_package_and_module_of_the_program() -> None:
 
 
 def test_resource_counts_stated_match_the_program(inventory: Callable[[str], Inventory]) -> None:
-    stated = re.search(r"production (\d+) resources,\s+staging (\d+)", README)
+    stated = re.search(r"production\s+(\d+) resources,\s+staging (\d+)", README)
     assert stated, "the README states each stack's resource count"
     assert int(stated.group(1)) == len(inventory("production").resources)
     assert int(stated.group(2)) == len(inventory("staging").resources)
