@@ -19,6 +19,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from components.alerts import MINUTES_PER_MONTH
+from components.checkly.facts import (
+    API_CHECKS,
+    API_RUNS_PER_PRICE_UNIT,
+    BROWSER_CHECKS,
+    BROWSER_RUNS_PER_PRICE_UNIT,
+    UPTIME_MONITORS,
+    URL_MONITORS_PER_PRICE_UNIT,
+)
+from components.checkly.settings import monthly_runs
 from components.reader import Reader
 from components.supabase.facts import COMPUTE_CREDIT_USD, COMPUTE_MONTHLY_USD, PAID_PLANS
 
@@ -37,6 +47,9 @@ class CostSettings:
     price_supabase_plan_usd: int
     price_sentry_plan_usd: int
     price_posthog_usd: int
+    price_checkly_api_per_10k_runs_usd: int
+    price_checkly_browser_per_1k_runs_usd: int
+    price_checkly_uptime_monitors_per_25_usd: int
 
 
 def load_cost(r: Reader) -> CostSettings:
@@ -46,6 +59,13 @@ def load_cost(r: Reader) -> CostSettings:
         price_supabase_plan_usd=r.integer("priceSupabasePlanUsd", 0, 100_000),
         price_sentry_plan_usd=r.integer("priceSentryPlanUsd", 0, 100_000),
         price_posthog_usd=r.integer("pricePosthogUsd", 0, 100_000),
+        price_checkly_api_per_10k_runs_usd=r.integer("priceChecklyApiPer10kRunsUsd", 0, 1_000),
+        price_checkly_browser_per_1k_runs_usd=r.integer(
+            "priceChecklyBrowserPer1kRunsUsd", 0, 1_000
+        ),
+        price_checkly_uptime_monitors_per_25_usd=r.integer(
+            "priceChecklyUptimeMonitorsPer25Usd", 0, 10_000
+        ),
     )
 
 
@@ -124,7 +144,53 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
                 _usd(posthog_usd),
                 "PostHog" if settings.posthog.enabled else "PostHog not used",
             ),
+            *checkly_line_items(settings),
         )
+    )
+
+
+def checkly_line_items(settings: Settings) -> tuple[LineItem, ...]:
+    """Checkly usage at bundle prices: API and browser runs, uptime monitors.
+
+    Bundles are bought per account in whole units; per stack the share is proportional.
+    Retries of failing runs are billed too and are not in the estimate.
+    """
+    checkly, prices = settings.checkly, settings.cost
+    if not checkly.enabled:
+        return (LineItem("checkly", _usd(0), "Checkly not used"),)
+    api_runs = API_CHECKS * monthly_runs(checkly, checkly.frequency_minutes)
+    # The browser check always runs one location a run (components/checkly/monitoring.py).
+    browser_runs = BROWSER_CHECKS * (MINUTES_PER_MONTH // checkly.browser_frequency_minutes)
+    api = Decimal(api_runs) / API_RUNS_PER_PRICE_UNIT * prices.price_checkly_api_per_10k_runs_usd
+    browser = (
+        Decimal(browser_runs)
+        / BROWSER_RUNS_PER_PRICE_UNIT
+        * prices.price_checkly_browser_per_1k_runs_usd
+    )
+    uptime = (
+        Decimal(UPTIME_MONITORS)
+        / URL_MONITORS_PER_PRICE_UNIT
+        * prices.price_checkly_uptime_monitors_per_25_usd
+    )
+    return (
+        LineItem(
+            "checklyApiRuns",
+            _usd(api),
+            f"Checkly: {api_runs} API check runs x ${prices.price_checkly_api_per_10k_runs_usd}"
+            f" per {API_RUNS_PER_PRICE_UNIT}",
+        ),
+        LineItem(
+            "checklyBrowserRuns",
+            _usd(browser),
+            f"Checkly: {browser_runs} browser check runs x "
+            f"${prices.price_checkly_browser_per_1k_runs_usd} per {BROWSER_RUNS_PER_PRICE_UNIT}",
+        ),
+        LineItem(
+            "checklyUptimeMonitors",
+            _usd(uptime),
+            f"Checkly: {UPTIME_MONITORS} uptime monitors x "
+            f"${prices.price_checkly_uptime_monitors_per_25_usd} per {URL_MONITORS_PER_PRICE_UNIT}",
+        ),
     )
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_checkly as checkly
 import pulumi_github as github
 import pulumiverse_sentry as sentry
 import pulumiverse_vercel as vercel
 
 from components.alerts import monthly_error_budget_minutes
+from components.checkly.monitoring import SyntheticMonitoring, SyntheticMonitoringArgs
 from components.config import Secrets, Settings
 from components.cost import budget_warning, estimate_monthly_cost
 from components.github import pipeline
@@ -96,6 +98,22 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         ),
         opts=with_vercel,
     )
+    if settings.checkly.enabled:
+        synthetic = SyntheticMonitoring(
+            settings.name("synthetic"),
+            synthetic_monitoring_args(settings, secrets.checkly_slack_webhook_url),
+            opts=pulumi.ResourceOptions(
+                provider=checkly.Provider("checkly", account_id=settings.checkly.account_id),
+                depends_on=[hosting],
+            ),
+        )
+        if synthetic.status_page_url is not None:
+            outputs["statusPageSubdomain"] = synthetic.status_page_url
+    else:
+        pulumi.log.warn(
+            "checklyAccountId is not set: no synthetic monitoring from outside; uptime rests "
+            "on the GitHub health check alone"
+        )
     outputs["vercelProjectId"] = hosting.project_id
     outputs["productionUrl"] = hosting.production_url
     outputs["previewUrlPattern"] = hosting.preview_url_pattern
@@ -235,6 +253,33 @@ def monitoring_args(settings: Settings) -> MonitoringArgs:
         alert_email=alerts.email,
         slack_workspace_id=alerts.slack_workspace_id,
         slack_channel=alerts.slack_channel,
+        protect=settings.is_production,
+    )
+
+
+def synthetic_monitoring_args(
+    settings: Settings, slack_webhook_url: pulumi.Input[str] | None
+) -> SyntheticMonitoringArgs:
+    """The stack's Checkly monitors: production pages on degradation and has a status page."""
+    checkly_settings, alerts = settings.checkly, settings.alerts
+    return SyntheticMonitoringArgs(
+        name_prefix=f"{settings.app}-{settings.stack}",
+        site_url=settings.site_url,
+        domain=settings.domain,
+        locations=checkly_settings.locations,
+        frequency_minutes=checkly_settings.frequency_minutes,
+        browser_frequency_minutes=checkly_settings.browser_frequency_minutes,
+        failed_runs_before_alert=checkly_settings.failed_runs_before_alert,
+        ssl_expiry_alert_days=checkly_settings.ssl_expiry_alert_days,
+        ttfb_ms=alerts.ttfb_ms,
+        lcp_ms=alerts.lcp_ms,
+        fcp_ms=alerts.fcp_ms,
+        alert_email=alerts.email,
+        slack_channel=alerts.slack_channel,
+        slack_webhook_url=slack_webhook_url,
+        parallel=checkly_settings.parallel,
+        notify_degraded=settings.is_production,
+        status_page=settings.is_production,
         protect=settings.is_production,
     )
 

@@ -17,10 +17,16 @@ from tools.recorder import ROOT, Inventory, record, stack_config
 
 # Worked by hand from the stack files and Pulumi.yaml's default prices:
 # production: Vercel 3 seats x $20 = 60; Supabase pro $25; small compute $15 - $10 credit = 5;
-#             Sentry $26; PostHog free tier 0                                  → $116
+#             Sentry $26; PostHog free tier 0;
+#             Checkly: API check every minute from 3 locations in parallel = 43200 x 3 =
+#             129600 runs x $2 per 10k = 25.92; browser check every 10 minutes, one location
+#             a run = 4320 runs x $5 per 1k = 21.60; 3 uptime monitors x $10 per 25 = 1.20
+#                                                                              → $164.72
 # staging:    Vercel 0 seats = 0; Supabase plan 0 (the organisation's plan, and with it the
 #             $10 compute credit, is counted in production); micro compute $10;
-#             Sentry 0 (the organisation's plan is counted in production); PostHog 0 → $10
+#             Sentry 0 (the organisation's plan is counted in production); PostHog 0;
+#             Checkly: API every 10 minutes, one location a run = 4320 runs = 0.864 → 0.86;
+#             browser every 60 minutes = 720 runs = 3.60; uptime monitors 1.20  → $15.66
 EXPECTED = {
     "production": (
         {
@@ -29,8 +35,11 @@ EXPECTED = {
             "supabaseCompute": "5",
             "sentryPlan": "26",
             "posthog": "0",
+            "checklyApiRuns": "25.92",
+            "checklyBrowserRuns": "21.60",
+            "checklyUptimeMonitors": "1.20",
         },
-        "116",
+        "164.72",
     ),
     "staging": (
         {
@@ -39,8 +48,11 @@ EXPECTED = {
             "supabaseCompute": "10",
             "sentryPlan": "0",
             "posthog": "0",
+            "checklyApiRuns": "0.86",
+            "checklyBrowserRuns": "3.60",
+            "checklyUptimeMonitors": "1.20",
         },
-        "10",
+        "15.66",
     ),
 }
 
@@ -121,12 +133,12 @@ def test_free_plan_and_unused_posthog_cost_nothing() -> None:
 
 
 def test_budget_warning_only_above_budget() -> None:
-    estimate = estimate_monthly_cost(_settings("production"))  # $116
-    assert budget_warning(estimate, 116) is None
+    estimate = estimate_monthly_cost(_settings("production"))  # $164.72
+    assert budget_warning(estimate, 165) is None
     assert budget_warning(estimate, 250) is None
-    warning = budget_warning(estimate, 100)
+    warning = budget_warning(estimate, 164)
     assert warning is not None
-    assert "$116.00" in warning and "monthlyBudgetUsd $100" in warning, warning
+    assert "$164.72" in warning and "monthlyBudgetUsd $164" in warning, warning
     assert "vercelSeats $60.00" in warning, warning
 
 
@@ -135,8 +147,8 @@ def test_over_budget_is_reported_at_preview() -> None:
     config[f"{project_name()}:monthlyBudgetUsd"] = 5
     inv = record("staging", config=config, secrets=TEST_SECRETS)
     warnings = [w for w in inv.warnings if "monthly cost estimate" in w]
-    assert len(warnings) == 1 and "$10.00" in warnings[0], inv.warnings
-    assert inv.outputs["monthlyCostEstimateUsd"] == 10.0
+    assert len(warnings) == 1 and "$15.66" in warnings[0], inv.warnings
+    assert inv.outputs["monthlyCostEstimateUsd"] == 15.66
 
 
 @pytest.mark.parametrize(
