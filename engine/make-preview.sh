@@ -3,7 +3,7 @@
 # it; otherwise the offline plan of the stack, saying why.
 #
 # The real preview needs the Pulumi CLI (built by engine/build.sh, or yours on PATH) and
-# the provider plugins github, vercel, sentry and random. Those plugins cannot be built
+# the provider plugins (github, vercel, sentry, random, checkly). Those plugins cannot be built
 # from the Go module proxy this project is limited to (engine/README.md); with them
 # installed (PATH or $PULUMI_HOME/plugins) this runs engine/preview.sh, offline with
 # placeholder credentials unless real ones are in the environment.
