@@ -15,6 +15,7 @@ price (or seats) to 0, as the staging stack file does for Vercel seats and Sentr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from components.config import Settings
 
 CENT = Decimal("0.01")
+_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,14 @@ class CostSettings:
     """Monthly budget and list prices (USD) the cost estimate uses; see Pulumi.yaml."""
 
     monthly_budget_usd: int
+    monthly_ceiling_usd: int
+    """0: no ceiling."""
+    prices_read_on: str
     price_vercel_seat_usd: int
     price_supabase_plan_usd: int
+    price_supabase_pitr_usd: int
+    price_github_advanced_security_per_committer_usd: int
+    github_active_committers: int
     price_sentry_plan_usd: int
     price_posthog_usd: int
     price_checkly_api_per_10k_runs_usd: int
@@ -55,8 +63,15 @@ class CostSettings:
 def load_cost(r: Reader) -> CostSettings:
     return CostSettings(
         monthly_budget_usd=r.integer("monthlyBudgetUsd", 0, 1_000_000),
+        monthly_ceiling_usd=r.integer("monthlyCostCeilingUsd", 0, 1_000_000),
+        prices_read_on=r.string("pricesReadOn", _DATE, "a date YYYY-MM-DD"),
         price_vercel_seat_usd=r.integer("priceVercelSeatUsd", 0, 10_000),
         price_supabase_plan_usd=r.integer("priceSupabasePlanUsd", 0, 100_000),
+        price_supabase_pitr_usd=r.integer("priceSupabasePitrUsd", 0, 100_000),
+        price_github_advanced_security_per_committer_usd=r.integer(
+            "priceGithubAdvancedSecurityPerCommitterUsd", 0, 10_000
+        ),
+        github_active_committers=r.integer("githubActiveCommitters", 0, 100_000),
         price_sentry_plan_usd=r.integer("priceSentryPlanUsd", 0, 100_000),
         price_posthog_usd=r.integer("pricePosthogUsd", 0, 100_000),
         price_checkly_api_per_10k_runs_usd=r.integer("priceChecklyApiPer10kRunsUsd", 0, 1_000),
@@ -86,6 +101,8 @@ class CostEstimate:
     """A stack's monthly cost: its line items and their total."""
 
     items: tuple[LineItem, ...]
+    prices_read_on: str
+    """When the price keys were read from the vendors' pricing pages (`pricesReadOn`)."""
 
     @property
     def total_usd(self) -> Decimal:
@@ -94,6 +111,10 @@ class CostEstimate:
     def breakdown_usd(self) -> dict[str, float]:
         """Line items as `{key: usd}`, the shape the stack exports (Pulumi has no Decimal)."""
         return {item.key: float(item.usd) for item in self.items}
+
+    def basis(self) -> dict[str, str]:
+        """Line items as `{key: how it was computed}`, with the date the prices were read."""
+        return {item.key: f"{item.basis} (prices of {self.prices_read_on})" for item in self.items}
 
 
 def _usd(amount: Decimal | int) -> Decimal:
@@ -138,6 +159,14 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
                 f"Supabase {supabase.instance_size} compute"
                 + (" after the plan's compute credit" if carries_plan else ""),
             ),
+            LineItem(
+                "supabasePitr",
+                _usd(prices.price_supabase_pitr_usd if supabase.point_in_time_recovery else 0),
+                f"Supabase point-in-time recovery add-on, ${prices.price_supabase_pitr_usd}"
+                if supabase.point_in_time_recovery
+                else "no point-in-time recovery",
+            ),
+            github_advanced_security(settings),
             LineItem("sentryPlan", _usd(prices.price_sentry_plan_usd), "Sentry plan"),
             LineItem(
                 "posthog",
@@ -145,7 +174,25 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
                 "PostHog" if settings.posthog.enabled else "PostHog not used",
             ),
             *checkly_line_items(settings),
-        )
+        ),
+        prices_read_on=prices.prices_read_on,
+    )
+
+
+def github_advanced_security(settings: Settings) -> LineItem:
+    """GitHub Advanced Security per active committer, billed to the repository's owner.
+
+    Only the production stack owns the repository (ARCHITECTURE.md), so only it counts it.
+    """
+    gh, prices = settings.github, settings.cost
+    if not (settings.is_production and gh.advanced_security and gh.visibility != "public"):
+        return LineItem("githubAdvancedSecurity", _usd(0), "no GitHub Advanced Security billed")
+    committers = prices.github_active_committers
+    price = prices.price_github_advanced_security_per_committer_usd
+    return LineItem(
+        "githubAdvancedSecurity",
+        _usd(committers * price),
+        f"GitHub Advanced Security: {committers} active committer(s) x ${price}",
     )
 
 

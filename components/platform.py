@@ -29,6 +29,7 @@ from components.github.facts import REPOSITORY_URL
 from components.github.repository import AppRepository, AppRepositoryArgs
 from components.sentry.monitoring import Monitoring, MonitoringArgs
 from components.supabase.database import Database, DatabaseArgs
+from components.vercel.alerts import VercelAlerts, VercelAlertsArgs
 from components.vercel.hosting import Hosting, HostingArgs
 from components.vercel.variables import AppRuntimeValues
 from components.vercel.vercel_json import default_content_security_policy, render_vercel_json
@@ -95,6 +96,17 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
                 ),
                 posthog_host=pulumi.Output.from_input(posthog.host) if posthog.enabled else None,
             ),
+        ),
+        opts=with_vercel,
+    )
+    VercelAlerts(
+        settings.name("vercel-alerts"),
+        VercelAlertsArgs(
+            team_id=settings.vercel.team_id,
+            project_id=hosting.project_id,
+            rule_name=f"{settings.app}-{settings.stack} anomalies",
+            minimum_severity=settings.vercel.alert_minimum_severity,
+            slack_channel_id=settings.vercel.alert_slack_channel_id,
         ),
         opts=with_vercel,
     )
@@ -177,6 +189,8 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         pulumi.log.warn(warning)
     outputs["monthlyCostEstimateUsd"] = float(cost.total_usd)
     outputs["monthlyCostBreakdownUsd"] = cost.breakdown_usd()
+    outputs["monthlyCostBasis"] = cost.basis()
+    outputs["monthlyCostCeilingUsd"] = settings.cost.monthly_ceiling_usd
     outputs["monthlyBudgetUsd"] = settings.cost.monthly_budget_usd
     return PlatformOutputs(values=outputs)
 

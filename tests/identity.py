@@ -53,6 +53,11 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
     "vercel:index/firewallConfig:FirewallConfig": ("teamId", "projectId"),
     "vercel:index/projectProtectionBypass:ProjectProtectionBypass": ("teamId", "projectId"),
     "vercel:index/logDrain:LogDrain": ("teamId", "name"),
+    "vercel:index/alertRule:AlertRule": ("teamId", "name"),
+    "vercel:index/alertRuleSlackNotification:AlertRuleSlackNotification": (
+        "alertRuleId",
+        "slackChannelId",
+    ),
     "sentry:index/sentryTeam:SentryTeam": ("organization", "slug"),
     # Checkly names each object by id; the stack's names carry the stack, so they never meet.
     "checkly:index/urlMonitor:UrlMonitor": ("name",),

@@ -44,3 +44,7 @@ PUBLIC_PREFIX: Final = "NEXT_PUBLIC_"
 
 PREVIEW_URL_PATTERN: Final = "https://{project}-*.vercel.app"
 """Glob of the URLs Vercel generates per deployment (`{project}-{hash}-{team}.vercel.app`)."""
+
+AlertSeverity = Literal["low", "medium", "high"]
+ALERT_SEVERITIES: Final[tuple[AlertSeverity, ...]] = ("low", "medium", "high")
+"""Least severity of an anomaly that notifies (`high` means High and Critical)."""
