@@ -8,6 +8,7 @@ Runs are cached per stack, so the whole suite evaluates each stack once.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -88,3 +89,27 @@ def actionlint() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return binary
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> Path:
+    """The real Pulumi CLI: engine/build.sh's (built on first use), or your own when
+    build.sh found a compatible one on PATH and so built none.
+
+    Skipped where Go is missing on a developer's machine; in CI a missing engine fails.
+    """
+    build = subprocess.run(
+        ["bash", str(ROOT / "engine" / "build.sh")],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    built = ROOT / ".engine" / "bin" / "pulumi"
+    found = built if built.is_file() else shutil.which("pulumi")
+    if build.returncode != 0 or found is None:
+        message = f"the Pulumi CLI could not be built:\n{build.stdout[-2000:]}{build.stderr}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return Path(found)
