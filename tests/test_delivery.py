@@ -229,26 +229,40 @@ def test_an_unpinned_use_in_an_action_is_a_finding(tmp_path: Path) -> None:
     assert [f.rule for f in check_action(path)] == ["W2", "W3"]
 
 
-def test_cloud_login_asks_pulumi_cloud_for_the_environments_team_token() -> None:
-    step = _action_steps()["Pulumi Cloud team token (OIDC)"]
-    assert str(step["uses"]).startswith("pulumi/auth-actions@")
-    assert step["if"] == "inputs.backend != 's3'"
-    assert step["with"] == {
-        "organization": "${{ inputs.organization }}",
-        "requested-token-type": "urn:pulumi:token-type:access_token:team",
-        "scope": "team:${{ inputs.identity }}",
-    }
-
-
-def test_bucket_login_assumes_the_environments_role_by_oidc() -> None:
-    step = _action_steps()["AWS role credentials (OIDC)"]
-    assert str(step["uses"]).startswith("aws-actions/configure-aws-credentials@")
-    assert step["if"] == "inputs.backend == 's3'"
-    assert step["with"] == {
-        "role-to-assume": "${{ inputs.aws-role-arn }}",
-        "aws-region": "${{ inputs.aws-region }}",
-        "role-session-name": "${{ inputs.identity }}",
-    }
+@pytest.mark.parametrize(
+    ("step", "action", "condition", "inputs"),
+    [
+        (
+            "Pulumi Cloud team token (OIDC)",
+            "pulumi/auth-actions",
+            "inputs.backend != 's3'",
+            {
+                "organization": "${{ inputs.organization }}",
+                "requested-token-type": "urn:pulumi:token-type:access_token:team",
+                "scope": "team:${{ inputs.identity }}",
+            },
+        ),
+        (
+            "AWS role credentials (OIDC)",
+            "aws-actions/configure-aws-credentials",
+            "inputs.backend == 's3'",
+            {
+                "role-to-assume": "${{ inputs.aws-role-arn }}",
+                "aws-region": "${{ inputs.aws-region }}",
+                "role-session-name": "${{ inputs.identity }}",
+            },
+        ),
+    ],
+    ids=["cloud", "s3"],
+)
+def test_each_backend_logs_in_as_the_jobs_environment_by_oidc(
+    step: str, action: str, condition: str, inputs: dict[str, str]
+) -> None:
+    """Pulumi Cloud: the team token of the environment's team; S3: its role."""
+    definition = _action_steps()[step]
+    assert str(definition["uses"]).split("@")[0] == action
+    assert definition["if"] == condition
+    assert definition["with"] == inputs
 
 
 def test_the_settings_are_checked_before_any_credential_is_asked_for() -> None:
