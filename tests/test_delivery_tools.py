@@ -19,7 +19,10 @@ import pytest
 from tools import deploy_guard, preview_mode
 from tools.bootstrap import (
     BootstrapError,
+    Pulumi,
+    Report,
     backend_kind,
+    check_other_keys,
     choose_provider,
     key_identity,
     public_passphrase,
@@ -241,6 +244,51 @@ def test_a_stack_files_key_and_its_identity() -> None:
     assert stack_provider({"config": {}}) == "default"
     assert key_identity(kms) == key_identity("awskms://alias/acme-web-staging?region=eu-west-1")
     assert key_identity(kms) != key_identity("awskms://alias/acme-web-production")
+
+
+class _Other(Pulumi):
+    """A `pulumi` whose `config --show-secrets` of the other stack answers as given."""
+
+    def __init__(self, root: Path, status: int, stdout: str, stderr: str) -> None:
+        super().__init__(root, {}, [])
+        self.answer = subprocess.CompletedProcess(["pulumi"], status, stdout, stderr)
+
+    def run(
+        self, *args: str, stdin: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("status", "stdout", "stderr", "verdict"),
+    [
+        (0, '{"webapp-platform:vercelToken": {"value": "x", "secret": true}}', "", "refused"),
+        (1, "", "error: incorrect passphrase", "S14: production's passphrase does not decrypt"),
+        (0, "{}", "", "S14 unchecked: staging's secrets could not be tried"),
+    ],
+)
+def test_a_passphrase_that_opens_the_other_stack_is_refused(
+    tmp_path: Path, status: int, stdout: str, stderr: str, verdict: str
+) -> None:
+    (tmp_path / "Pulumi.staging.yaml").write_text("encryptionsalt: v1:abc\n")
+    report = Report()
+    pulumi = _Other(tmp_path, status, stdout, stderr)
+    if verdict == "refused":
+        with pytest.raises(BootstrapError, match="also decrypts staging's secrets"):
+            check_other_keys(pulumi, "production", "passphrase", {"staging"}, report)
+        return
+    check_other_keys(pulumi, "production", "passphrase", {"staging"}, report)
+    assert any(line.startswith(verdict) for line in report.done + report.missing)
+
+
+def test_a_kms_key_of_the_other_stack_is_refused(tmp_path: Path) -> None:
+    key = "awskms://alias/acme-web?region=us-east-1"
+    (tmp_path / "Pulumi.staging.yaml").write_text(f"secretsprovider: {key}\n")
+    pulumi = _Other(tmp_path, 0, "{}", "")
+    with pytest.raises(BootstrapError, match="is staging's key already"):
+        check_other_keys(pulumi, "production", key, {"staging"}, Report())
+    other = "awskms://alias/acme-web-production?region=us-east-1"
+    check_other_keys(pulumi, "production", other, {"staging"}, Report())
 
 
 def test_bootstrap_says_what_ci_needs_for_each_environment_of_the_stack() -> None:

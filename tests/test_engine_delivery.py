@@ -187,7 +187,7 @@ def test_bootstrap_gives_each_stack_its_own_key(tmp_path: Path, shell: Shell) ->
     )
     assert shared.returncode != 0
     assert "also decrypts staging's secrets: give production its own passphrase" in shared.stderr
-    listed = shell.run(["pulumi", "stack", "ls", "--json"], program).stdout
+    listed = shell.run(["pulumi", "stack", "ls", "--output", "json"], program).stdout
     assert '"production"' not in listed
 
     # Production with its own passphrase.
@@ -285,7 +285,7 @@ def test_the_applied_plan_is_the_approved_one_and_older_commits_are_refused(
     assert pulumi("stack", "output", "size").stdout.strip() == "large"
 
     history = tmp_path / "history.json"
-    history.write_text(pulumi("stack", "history", "--json").stdout)
+    history.write_text(pulumi("stack", "history", "--output", "json").stdout)
 
     def guard(sha: str) -> subprocess.CompletedProcess[str]:
         args = ["--stack", "production", "--history", str(history), "--commit", sha]

@@ -178,11 +178,11 @@ def _load_stack_file(root: Path, stack: str) -> dict[str, object]:
 
 
 def _stacks_on_backend(pulumi: Pulumi) -> set[str]:
-    listed = json.loads(pulumi.run("stack", "ls", "--json").stdout or "[]")
+    listed = json.loads(pulumi.run("stack", "ls", "--output", "json").stdout or "[]")
     return {str(entry["name"]).rsplit("/", 1)[-1] for entry in listed}
 
 
-def _check_other_keys(
+def check_other_keys(
     pulumi: Pulumi, stack: str, provider: str, existing: set[str], report: Report
 ) -> None:
     """S14: no other stack shares this stack's key; what could not be checked is said."""
@@ -200,13 +200,14 @@ def _check_other_keys(
                     f"this PULUMI_CONFIG_PASSPHRASE also decrypts {other}'s secrets: "
                     f"give {stack} its own passphrase (rule S14)"
                 )
-            if shown.returncode == 0:
-                report.missing.append(
-                    f"S14 unchecked: {other} holds no secret yet, so nothing shows whether "
-                    f"its passphrase differs from {stack}'s; make sure it does"
-                )
-            else:
+            if "incorrect passphrase" in shown.stderr:
                 report.done.append(f"S14: {stack}'s passphrase does not decrypt {other}'s secrets")
+            else:
+                # A stack without secrets opens with any passphrase: nothing to compare yet.
+                report.missing.append(
+                    f"S14 unchecked: {other}'s secrets could not be tried with {stack}'s "
+                    f"passphrase ({other} holds none yet?); make sure the two differ"
+                )
         elif provider not in ("default", "passphrase") and key_identity(provider) == key_identity(
             other_provider
         ):
@@ -269,7 +270,7 @@ def bootstrap(stack: Stack, env: Mapping[str, str], root: Path = ROOT) -> tuple[
     """Bootstrap `stack`; returns the headline and the report, or raises BootstrapError."""
     secrets = [env.get(secret_env(key), "") for key in SECRET_KEYS]
     pulumi = Pulumi(root, env, [*secrets, env.get("PULUMI_CONFIG_PASSPHRASE", "")])
-    whoami = pulumi.run("whoami", "--json", check=False)
+    whoami = pulumi.run("whoami", "--output", "json", check=False)
     if whoami.returncode != 0:
         raise BootstrapError(
             "no Pulumi backend: log in with `pulumi login` (Pulumi Cloud, or "
@@ -280,7 +281,7 @@ def bootstrap(stack: Stack, env: Mapping[str, str], root: Path = ROOT) -> tuple[
     requested = env.get("SECRETS_PROVIDER", "")
     provider = choose_provider(backend_kind(url), requested, env)
     existing = _stacks_on_backend(pulumi)
-    _check_other_keys(pulumi, stack, provider, existing, report)
+    check_other_keys(pulumi, stack, provider, existing, report)
     if stack in existing:
         recorded = stack_provider(_load_stack_file(root, stack))
         report.done.append(f"stack: exists (secrets provider {recorded}); left as it is")

@@ -2,7 +2,7 @@
 
     python -m tools.deploy_guard --stack S --history FILE --commit SHA [--repo DIR]
 
-FILE is `pulumi stack history --json` of the stack. Pulumi records the checkout's commit of
+FILE is `pulumi stack history --output json` of the stack. Pulumi records the checkout's commit of
 every update (`environment["git.head"]`); the newest update's commit must be SHA itself or
 one of its ancestors. Otherwise this run would take the stack back: a re-run of an old
 workflow run, or an approval given to an old run after a newer one was applied. The CI's
@@ -33,9 +33,9 @@ class Applied:
 
 
 def last_update(history: object) -> Applied | None:
-    """The newest `update` in a `pulumi stack history --json` document (newest first)."""
+    """The newest `update` in a `pulumi stack history --output json` document (newest first)."""
     if not isinstance(history, list):
-        raise ValueError("expected the JSON list `pulumi stack history --json` prints")
+        raise ValueError("expected the JSON list `pulumi stack history --output json` prints")
     for entry in history:
         if isinstance(entry, dict) and entry.get("kind") == "update":
             environment: Any = entry.get("environment") or {}
