@@ -292,7 +292,9 @@ def test_a_kms_key_of_the_other_stack_is_refused(tmp_path: Path) -> None:
 
 
 def test_bootstrap_says_what_ci_needs_for_each_environment_of_the_stack() -> None:
-    lines = setup_lines("production")
+    variables, *lines = setup_lines("production")
+    assert variables.startswith("variables: PULUMI_BACKEND: cloud (unset means cloud) or s3;")
+    assert "AWS_ROLE_ARN: " in variables
     assert [line.split()[2] for line in lines] == [
         "production-pr",
         "production-read",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,30 @@ def test_preview_runs_each_stack_with_the_policy_pack_and_the_offline_diff() -> 
     assert comment["needs"] == "preview" and "always()" in comment["if"]
     post = run_scripts(comment)
     assert "platform-preview:${STACK}" in post and "--method PATCH" in post
+
+
+def test_the_drift_report_needs_no_virtualenv(tmp_path: Path) -> None:
+    """drift.yml's compose job runs tools.ci_report with the runner's bare python3."""
+    out = tmp_path / "issue.md"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-m",
+            "tools.ci_report",
+            "drift",
+            "--dir",
+            str(tmp_path / "none"),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "error\n" and out.read_text().startswith(ci_report.DRIFT_MARKER)
 
 
 def test_up_updates_staging_then_production_behind_approval() -> None:

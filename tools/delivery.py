@@ -19,9 +19,6 @@ from components.config import STACKS, Stack
 Role = Literal["pr", "read", "write"]
 ROLES: Final[tuple[Role, ...]] = ("pr", "read", "write")
 
-BACKENDS: Final[tuple[str, ...]] = ("cloud", "s3")
-"""Values of the repository variable PULUMI_BACKEND (unset means `cloud`)."""
-
 PROVIDER_SECRETS: Final[tuple[str, ...]] = (
     "PLATFORM_GITHUB_TOKEN",
     "VERCEL_API_TOKEN",
@@ -32,7 +29,7 @@ PROVIDER_SECRETS: Final[tuple[str, ...]] = (
 Same names in every environment; each environment holds its own values and scopes."""
 
 REPOSITORY_VARIABLES: Final[dict[str, str]] = {
-    "PULUMI_BACKEND": "cloud (default) or s3",
+    "PULUMI_BACKEND": "cloud (unset means cloud) or s3",
     "PULUMI_ORGANIZATION": "Pulumi Cloud organisation (cloud)",
     "PULUMI_BACKEND_URL": "state bucket, s3://<bucket> (s3)",
     "AWS_REGION": "region of the bucket and the KMS keys (s3)",
@@ -40,6 +37,7 @@ REPOSITORY_VARIABLES: Final[dict[str, str]] = {
 ENVIRONMENT_VARIABLES: Final[dict[str, str]] = {
     "AWS_ROLE_ARN": "the IAM role this environment's OIDC subject may assume (s3)",
 }
+"""The variables the workflows read (`vars.*`), with what each holds."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,8 @@ def environments_of(stack: Stack) -> list[Environment]:
 
 def setup_lines(stack: Stack) -> list[str]:
     """What CI needs for `stack`, as short lines for `make bootstrap`'s report."""
-    lines = []
+    variables = {**REPOSITORY_VARIABLES, **ENVIRONMENT_VARIABLES}
+    lines = ["variables: " + "; ".join(f"{name}: {what}" for name, what in variables.items())]
     for env in environments_of(stack):
         rules = [f"branches: {env.branches}"]
         if env.reviewers:
