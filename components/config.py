@@ -104,6 +104,13 @@ SECRET_KEYS = {
     "supabaseAccessToken": "supabase_access_token",
 }
 """Secret config keys (not declared in Pulumi.yaml, see its comment) → Secrets field."""
+SECRET_KEY_STACKS: Final[dict[str, tuple[Stack, ...]]] = {
+    "vercelToken": STACKS,
+    "sentryAuthToken": ("production",),
+    "supabaseAccessToken": STACKS,
+}
+"""Which stacks use each secret key: the Sentry release token reaches production's
+environment only (rule S11). `make bootstrap` asks for no key a stack does not use."""
 
 
 def load_settings(stack: str, raw: Mapping[str, Any]) -> Settings:

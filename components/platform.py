@@ -18,7 +18,7 @@ import pulumiverse_sentry as sentry
 import pulumiverse_vercel as vercel
 
 from components.alerts import monthly_error_budget_minutes
-from components.config import Secrets, Settings
+from components.config import SECRET_KEY_STACKS, Secrets, Settings
 from components.cost import budget_warning, estimate_monthly_cost
 from components.github import pipeline
 from components.github.app_files import app_repository_files, codeowners, security_policy
@@ -123,7 +123,9 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
             "(pulumi config set --secret vercelToken ...)"
         )
     # The Sentry release token reaches only production's environment (rule S11).
-    if production and secrets.sentry_auth_token is not None:
+    if settings.stack in SECRET_KEY_STACKS["sentryAuthToken"] and (
+        secrets.sentry_auth_token is not None
+    ):
         environment_secrets[pipeline.SENTRY_AUTH_TOKEN] = secrets.sentry_auth_token
 
     environment = DeploymentEnvironment(

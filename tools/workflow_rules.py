@@ -83,6 +83,18 @@ def check_workflow(path: Path) -> list[Finding]:
     return findings
 
 
+def check_action(path: Path) -> list[Finding]:
+    """Every breach of W2 and W3 in the composite action at `path` (its `action.yml`)."""
+    action = load_yaml(path)
+    # A composite action's steps checked as the steps of one job.
+    as_workflow = {"jobs": {"runs": {"steps": (action.get("runs") or {}).get("steps") or []}}}
+    name = f"{path.parent.name}/{path.name}"
+    return [
+        *_check_pinned_uses(name, path.read_text(), as_workflow),
+        *_check_run_expressions(name, as_workflow),
+    ]
+
+
 def _is_read_only(permissions: object) -> bool:
     if permissions in ("read-all", {}):
         return True
