@@ -1,7 +1,7 @@
 """This repository's own workflows (preview, up, drift): rules W1-W8 and what each must do.
 
 W1-W7 are checked with the same checker as the application's shipped workflows
-(`tools.workflow_rules`); W8 runs zizmor (offline, default persona) and actionlint.
+(`tools.workflow_rules`); W8 runs zizmor (offline, regular and pedantic personas) and actionlint.
 The Markdown bodies the workflows post are tested through `tools.ci_report`.
 """
 
@@ -154,8 +154,10 @@ def _lint(command: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
 
 
-def test_zizmor_reports_nothing() -> None:
-    result = _lint([str(ROOT / "venv" / "bin" / "zizmor"), "--offline", str(WORKFLOWS)])
+@pytest.mark.parametrize("persona", ["regular", "pedantic"])
+def test_zizmor_reports_nothing(persona: str) -> None:
+    zizmor = str(ROOT / "venv" / "bin" / "zizmor")
+    result = _lint([zizmor, "--offline", "--persona", persona, str(WORKFLOWS)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout + result.stderr
 
