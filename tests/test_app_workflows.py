@@ -838,15 +838,9 @@ def test_trivy_reports_every_finding_and_fails_on_high_ones(
     trivy = jobs(spec)["trivy"]
     assert trivy["permissions"]["security-events"] == "write"
     run = StepRun(tmp_path)
+    findings = {"TRIVY": str(run.bin / "trivy"), "FAKE_FINDINGS": "1", "GITHUB_SHA": "abc"}
     report_step = step(trivy, report)
-    result = run(
-        trivy,
-        report_step,
-        spec,
-        TRIVY=str(run.bin / "trivy"),
-        FAKE_FINDINGS="1",
-        GITHUB_SHA="abc",
-    )
+    result = run(trivy, report_step, spec, **findings)
     assert result.returncode == 0, "the report step never fails on findings"
     assert (tmp_path / f"trivy-{target}.sarif").is_file()
     (call,) = run.calls("trivy")
@@ -858,14 +852,7 @@ def test_trivy_reports_every_finding_and_fails_on_high_ones(
         and target in str(s.get("run", "")).split()[1]
     ]
     (gate,) = gates
-    failed = run(
-        trivy,
-        gate,
-        spec,
-        TRIVY=str(run.bin / "trivy"),
-        FAKE_FINDINGS="1",
-        GITHUB_SHA="abc",
-    )
+    failed = run(trivy, gate, spec, **findings)
     assert failed.returncode != 0
     (gate_call,) = run.calls("trivy")
     assert {"--severity", "HIGH,CRITICAL", "--ignore-unfixed", "--skip-db-update"} <= set(gate_call)

@@ -74,28 +74,27 @@ class VercelSettings:
     access_groups: tuple[AccessGroupRole, ...]
 
 
-def _role(text: str) -> ProjectRole | None:
-    return next((role for role in PROJECT_ROLES if role == text), None)
+def _with_role(item: Any) -> tuple[str, ProjectRole] | None:
+    """`subject:ROLE` split in two, ROLE one of `PROJECT_ROLES`; None for anything else."""
+    if not isinstance(item, str) or item.count(":") != 1:
+        return None
+    subject, role_text = item.split(":")
+    role = next((role for role in PROJECT_ROLES if role == role_text), None)
+    return None if role is None else (subject, role)
 
 
 def _project_member(item: Any) -> ProjectMember | None:
-    if not isinstance(item, str) or item.count(":") != 1:
+    parsed = _with_role(item)
+    if parsed is None or not (EMAIL.fullmatch(parsed[0]) or _VERCEL_USERNAME.fullmatch(parsed[0])):
         return None
-    user, role_text = item.split(":")
-    role = _role(role_text)
-    if role is None or not (EMAIL.fullmatch(user) or _VERCEL_USERNAME.fullmatch(user)):
-        return None
-    return ProjectMember(user=user, role=role)
+    return ProjectMember(user=parsed[0], role=parsed[1])
 
 
 def _access_group(item: Any) -> AccessGroupRole | None:
-    if not isinstance(item, str) or item.count(":") != 1:
+    parsed = _with_role(item)
+    if parsed is None or not _ACCESS_GROUP_ID.fullmatch(parsed[0]):
         return None
-    group, role_text = item.split(":")
-    role = _role(role_text)
-    if role is None or not _ACCESS_GROUP_ID.fullmatch(group):
-        return None
-    return AccessGroupRole(access_group_id=group, role=role)
+    return AccessGroupRole(access_group_id=parsed[0], role=parsed[1])
 
 
 def load_vercel(r: Reader) -> VercelSettings:
