@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -119,6 +120,13 @@ def workflow_files() -> dict[str, Path]:
     }
 
 
+@cache
+def shipped_workflow(destination: str) -> dict[str, Any]:
+    """A shipped workflow, parsed once per process (the program reads each several times:
+    required checks, federation policies, the health check's cost). Read it, never change it."""
+    return load_yaml(workflow_files()[destination])
+
+
 def required_status_checks() -> list[str]:
     """Names of the jobs that must pass before a pull request merges into `main`, sorted.
 
@@ -127,8 +135,8 @@ def required_status_checks() -> list[str]:
     `NON_GATING_PULL_REQUEST_JOBS`. The check name is the job's `name:`.
     """
     checks: set[str] = set()
-    for destination, path in workflow_files().items():
-        workflow = load_yaml(path)
+    for destination in workflow_files():
+        workflow = shipped_workflow(destination)
         if not _runs_on_every_pull_request(workflow):
             continue
         for job_id in pull_request_jobs(workflow, destination):
@@ -218,8 +226,8 @@ def environment_jobs(environment: str) -> dict[str, dict[str, Any]]:
     """Every shipped job that runs in `environment`: `<workflow destination>: jobs.<id>` → job."""
     return {
         f"{destination}: jobs.{job_id}": job
-        for destination, path in workflow_files().items()
-        for job_id, job in jobs(load_yaml(path)).items()
+        for destination in workflow_files()
+        for job_id, job in jobs(shipped_workflow(destination)).items()
         if job_environment(job) == environment
     }
 
@@ -283,6 +291,6 @@ def _cron_values(field: str, size: int, where: str) -> set[int]:
 def health_check_minutes_per_day() -> int:
     """Actions minutes the shipped health check is billed a day: scheduled runs x jobs x
     `BILLED_MINUTES_PER_JOB`."""
-    workflow = load_yaml(workflow_files()[HEALTH_CHECK_WORKFLOW])
+    workflow = shipped_workflow(HEALTH_CHECK_WORKFLOW)
     runs = scheduled_runs_per_day(workflow, HEALTH_CHECK_WORKFLOW)
     return runs * len(jobs(workflow)) * BILLED_MINUTES_PER_JOB
