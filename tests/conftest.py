@@ -29,7 +29,6 @@ if os.environ.get("CI"):
 STACKS = ("staging", "production")
 
 TEST_SECRETS = {
-    "vercelToken": "test-vercel-token-0123456789",
     "sentryAuthToken": "test-sentry-auth-token-0123456789",
     "supabaseAccessToken": "test-supabase-access-token-0123456789",
 }

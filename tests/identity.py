@@ -53,6 +53,15 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
     "vercel:index/firewallConfig:FirewallConfig": ("teamId", "projectId"),
     "vercel:index/projectProtectionBypass:ProjectProtectionBypass": ("teamId", "projectId"),
     "vercel:index/logDrain:LogDrain": ("teamId", "name"),
+    # A federation policy is found by its id only; its name carries the project's (the
+    # stack's), so two stacks never declare the same one.
+    "vercel:index/oidcFederationPolicy:OidcFederationPolicy": ("teamId", "name"),
+    "vercel:index/projectMembers:ProjectMembers": ("teamId", "projectId"),
+    "vercel:index/accessGroupProject:AccessGroupProject": (
+        "teamId",
+        "accessGroupId",
+        "projectId",
+    ),
     "sentry:index/sentryTeam:SentryTeam": ("organization", "slug"),
     "sentry:index/sentryOrganizationMember:SentryOrganizationMember": ("organization", "email"),
     "sentry:index/sentryProject:SentryProject": ("organization", "slug"),

@@ -197,7 +197,7 @@ def test_the_decision_needs_only_the_standard_library() -> None:
 
 
 def test_secret_keys_are_read_from_bootstrap_variables() -> None:
-    assert secret_env("vercelToken") == "BOOTSTRAP_VERCEL_TOKEN"
+    assert secret_env("sentryAuthToken") == "BOOTSTRAP_SENTRY_AUTH_TOKEN"
     assert secret_env("supabaseAccessToken") == "BOOTSTRAP_SUPABASE_ACCESS_TOKEN"
 
 
@@ -262,7 +262,12 @@ class _Other(Pulumi):
 @pytest.mark.parametrize(
     ("status", "stdout", "stderr", "verdict"),
     [
-        (0, '{"webapp-platform:vercelToken": {"value": "x", "secret": true}}', "", "refused"),
+        (
+            0,
+            '{"webapp-platform:supabaseAccessToken": {"value": "x", "secret": true}}',
+            "",
+            "refused",
+        ),
         (1, "", "error: incorrect passphrase", "S14: production's passphrase does not decrypt"),
         (0, "{}", "", "S14 unchecked: staging's secrets could not be tried"),
     ],

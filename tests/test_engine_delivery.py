@@ -27,14 +27,14 @@ pytestmark = pytest.mark.engine
 
 STAGING_PASSPHRASE = "staging-only-passphrase-7f3a"
 PRODUCTION_PASSPHRASE = "production-only-passphrase-c41e"
-STAGING_VERCEL = "vercel-staging-test-token-0123"
-PRODUCTION_VERCEL = "vercel-production-test-token-4567"
+STAGING_SUPABASE = "sbp-staging-test-token-0123"
+PRODUCTION_SUPABASE = "sbp-production-test-token-4567"
 PRODUCTION_SENTRY = "sentry-production-test-token-89ab"
 SECRET_VALUES = (
     STAGING_PASSPHRASE,
     PRODUCTION_PASSPHRASE,
-    STAGING_VERCEL,
-    PRODUCTION_VERCEL,
+    STAGING_SUPABASE,
+    PRODUCTION_SUPABASE,
     PRODUCTION_SENTRY,
 )
 CLEARED = (
@@ -43,7 +43,6 @@ CLEARED = (
     "PULUMI_CONFIG_PASSPHRASE",
     "PULUMI_CONFIG_PASSPHRASE_FILE",
     "SECRETS_PROVIDER",
-    "BOOTSTRAP_VERCEL_TOKEN",
     "BOOTSTRAP_SENTRY_AUTH_TOKEN",
     "BOOTSTRAP_SUPABASE_ACCESS_TOKEN",
     "GITHUB_TOKEN",
@@ -148,7 +147,7 @@ def test_bootstrap_gives_each_stack_its_own_key(tmp_path: Path, shell: Shell) ->
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith(f"bootstrap: staging on file://{tmp_path / 'state'}\n")
     assert "stack: created with its own secrets provider (passphrase)" in first.stdout
-    assert "- vercelToken: export BOOTSTRAP_VERCEL_TOKEN and rerun" in first.stdout
+    assert "supabaseAccessToken: not set (optional" in first.stdout
     assert "- commit Pulumi.staging.yaml" in first.stdout
     assert "GitHub environment staging-pr" in first.stdout
 
@@ -156,34 +155,37 @@ def test_bootstrap_gives_each_stack_its_own_key(tmp_path: Path, shell: Shell) ->
     second = bootstrap(
         "staging",
         PULUMI_CONFIG_PASSPHRASE=STAGING_PASSPHRASE,
-        BOOTSTRAP_VERCEL_TOKEN=STAGING_VERCEL,
+        BOOTSTRAP_SUPABASE_ACCESS_TOKEN=STAGING_SUPABASE,
         BOOTSTRAP_SENTRY_AUTH_TOKEN=PRODUCTION_SENTRY,
     )
     assert second.returncode == 0, second.stderr
     assert "stack: exists (secrets provider passphrase); left as it is" in second.stdout
-    assert "vercelToken: set from BOOTSTRAP_VERCEL_TOKEN" in second.stdout
+    assert "supabaseAccessToken: set from BOOTSTRAP_SUPABASE_ACCESS_TOKEN" in second.stdout
     assert "sentryAuthToken: not used by staging (ignored BOOTSTRAP_SENTRY_AUTH_TOKEN)" in (
         second.stdout
     )
     staging_file = (program / "Pulumi.staging.yaml").read_text()
-    assert "encryptionsalt: v1:" in staging_file and "vercelToken:\n    secure: v1:" in staging_file
+    assert (
+        "encryptionsalt: v1:" in staging_file
+        and "supabaseAccessToken:\n    secure: v1:" in staging_file
+    )
     _no_secret_in(staging_file)
 
     # Third run, same values: nothing changes, not even the ciphertexts.
     third = bootstrap(
         "staging",
         PULUMI_CONFIG_PASSPHRASE=STAGING_PASSPHRASE,
-        BOOTSTRAP_VERCEL_TOKEN=STAGING_VERCEL,
+        BOOTSTRAP_SUPABASE_ACCESS_TOKEN=STAGING_SUPABASE,
     )
     assert third.returncode == 0, third.stderr
-    assert "vercelToken: unchanged" in third.stdout
+    assert "supabaseAccessToken: unchanged" in third.stdout
     assert (program / "Pulumi.staging.yaml").read_text() == staging_file
 
     # Production with staging's passphrase: refused before anything is created (S14).
     shared = bootstrap(
         "production",
         PULUMI_CONFIG_PASSPHRASE=STAGING_PASSPHRASE,
-        BOOTSTRAP_VERCEL_TOKEN=PRODUCTION_VERCEL,
+        BOOTSTRAP_SUPABASE_ACCESS_TOKEN=PRODUCTION_SUPABASE,
     )
     assert shared.returncode != 0
     assert "also decrypts staging's secrets: give production its own passphrase" in shared.stderr
@@ -194,7 +196,7 @@ def test_bootstrap_gives_each_stack_its_own_key(tmp_path: Path, shell: Shell) ->
     production = bootstrap(
         "production",
         PULUMI_CONFIG_PASSPHRASE=PRODUCTION_PASSPHRASE,
-        BOOTSTRAP_VERCEL_TOKEN=PRODUCTION_VERCEL,
+        BOOTSTRAP_SUPABASE_ACCESS_TOKEN=PRODUCTION_SUPABASE,
         BOOTSTRAP_SENTRY_AUTH_TOKEN=PRODUCTION_SENTRY,
     )
     assert production.returncode == 0, production.stderr
@@ -203,16 +205,16 @@ def test_bootstrap_gives_each_stack_its_own_key(tmp_path: Path, shell: Shell) ->
     _no_secret_in((program / "Pulumi.production.yaml").read_text())
 
     # The proof: each key opens its own stack and not the other's.
-    assert config_get("production", "vercelToken", PRODUCTION_PASSPHRASE).stdout.strip() == (
-        PRODUCTION_VERCEL
-    )
-    assert config_get("staging", "vercelToken", STAGING_PASSPHRASE).stdout.strip() == (
-        STAGING_VERCEL
+    assert config_get(
+        "production", "supabaseAccessToken", PRODUCTION_PASSPHRASE
+    ).stdout.strip() == (PRODUCTION_SUPABASE)
+    assert config_get("staging", "supabaseAccessToken", STAGING_PASSPHRASE).stdout.strip() == (
+        STAGING_SUPABASE
     )
     for stack, key, wrong in (
-        ("production", "vercelToken", STAGING_PASSPHRASE),
+        ("production", "supabaseAccessToken", STAGING_PASSPHRASE),
         ("production", "sentryAuthToken", STAGING_PASSPHRASE),
-        ("staging", "vercelToken", PRODUCTION_PASSPHRASE),
+        ("staging", "supabaseAccessToken", PRODUCTION_PASSPHRASE),
     ):
         attempt = config_get(stack, key, wrong)
         assert attempt.returncode != 0 and "incorrect passphrase" in attempt.stderr

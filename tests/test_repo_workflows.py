@@ -1,9 +1,9 @@
 """This repository's own workflows (preview, up, drift): rules W1-W8 and what each must do.
 
 W1-W7 are checked with the same checker as the application's shipped workflows
-(`tools.workflow_rules`); W8 runs zizmor (offline, default persona) and actionlint. Who
-holds which credential, per job, is tested in `tests/test_delivery.py`. The Markdown
-bodies the workflows post are tested through `tools.ci_report`.
+(`tools.workflow_rules`); W8 runs zizmor (offline, regular and pedantic personas) and
+actionlint. Who holds which credential, per job, is tested in `tests/test_delivery.py`. The
+Markdown bodies the workflows post are tested through `tools.ci_report`.
 """
 
 from __future__ import annotations
@@ -156,9 +156,11 @@ def _lint(command: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
 
 
-def test_zizmor_reports_nothing() -> None:
+@pytest.mark.parametrize("persona", ["regular", "pedantic"])
+def test_zizmor_reports_nothing(persona: str) -> None:
     """Workflows and the composite action, with the repository's zizmor.yml."""
-    result = _lint([str(ROOT / "venv" / "bin" / "zizmor"), "--offline", str(GITHUB)])
+    zizmor = str(ROOT / "venv" / "bin" / "zizmor")
+    result = _lint([zizmor, "--offline", "--persona", persona, str(GITHUB)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout + result.stderr
 

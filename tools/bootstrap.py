@@ -13,7 +13,7 @@
 3. Creates the stack when it does not exist (`pulumi stack init --secrets-provider`);
    an existing stack is left as it is.
 4. Sets the secret config keys (components/config.py SECRET_KEYS) this stack uses from
-   BOOTSTRAP_<KEY> environment variables (BOOTSTRAP_VERCEL_TOKEN, ...), passing each value
+   BOOTSTRAP_<KEY> environment variables (BOOTSTRAP_SENTRY_AUTH_TOKEN, ...), passing each value
    on standard input, never on a command line, and never printing it. A key that already
    holds the same value is left alone, so a second run changes nothing.
 5. Says what is still missing: secrets not given, the stack file to commit, and what CI
@@ -45,7 +45,6 @@ from tools.preview_mode import shown_url
 ROOT = Path(__file__).resolve().parent.parent
 KMS_SCHEMES = ("awskms", "gcpkms", "azurekeyvault", "hashivault")
 SECRET_USE = {
-    "vercelToken": "the app's deploy workflow gets no VERCEL_TOKEN until it is set",
     "sentryAuthToken": "the app's deploy workflow uploads no Sentry releases until it is set",
     "supabaseAccessToken": (
         "optional: without it the Supabase provider reads SUPABASE_ACCESS_TOKEN at run time "
@@ -61,7 +60,7 @@ class BootstrapError(Exception):
 
 
 def secret_env(key: str) -> str:
-    """The environment variable a secret key is read from: vercelToken → BOOTSTRAP_VERCEL_TOKEN."""
+    """The variable a secret key is read from: sentryAuthToken → BOOTSTRAP_SENTRY_AUTH_TOKEN."""
     return "BOOTSTRAP_" + re.sub(r"(?<!^)(?=[A-Z])", "_", key).upper()
 
 
