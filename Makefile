@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK ?= staging
 STAMP := $(VENV)/.installed
 
-.PHONY: test check unit lint preview plan diff engine engine-check bench clean
+.PHONY: test check unit lint setup preview bootstrap plan diff engine engine-check bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,21 +25,32 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 unit: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not engine"
 
-## preview: the real `pulumi preview` of STACK; its offline plan while provider plugins are missing.
-preview: $(STAMP)
-	bash engine/make-preview.sh $(STACK)
+## setup: the virtualenv (venv/) the program, the tools and the tests run in.
+setup: $(STAMP)
+
+## preview: the real `pulumi preview` of STACK with your backend and credentials, else its
+## offline plan at once; the first line says which and why (engine/make-preview.sh).
+preview:
+	@PYTHON=$(PYTHON) VENV=$(VENV) bash engine/make-preview.sh $(STACK)
+
+## bootstrap: create STACK on your backend with its own secrets key, and set its secret
+## config from BOOTSTRAP_* environment variables (tools/bootstrap.py). Idempotent.
+bootstrap: $(STAMP)
+	@VENV=$(VENV) SECRETS_PROVIDER='$(SECRETS_PROVIDER)' bash engine/bootstrap.sh $(STACK)
 
 ## engine: build the Pulumi CLI, Python language host and actionlint from pinned Go modules.
 engine:
 	bash engine/build.sh
 
 ## engine-check: through the real engine, up → no-change preview → update → destroy of the
-## Supabase dynamic provider against a local fake Management API; bad config refused cleanly.
+## Supabase dynamic provider against a local fake Management API; bad config refused cleanly;
+## bootstrap with two secrets keys, saved plans and the deploy guard (pytest -m engine).
 engine-check: $(STAMP)
 	bash engine/cycle.sh
 	bash engine/config-check.sh
+	$(PY) -m pytest -q -m engine
 
 ## plan: offline desired state of STACK (no credentials, no network).
 plan: $(STAMP)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, cast
 
 import pulumi
+import yaml
 from pulumi.runtime import config as runtime_config
 
 from components.alerts import AlertSettings, load_alerts
@@ -25,7 +26,7 @@ from components.checkly.settings import ChecklySettings, load_checkly
 from components.cost import CostSettings, load_cost
 from components.github.settings import GitHubSettings, load_github
 from components.posthog import PostHogSettings, load_posthog
-from components.reader import ConfigError, Reader, project_name, schema, show
+from components.reader import PROJECT_FILE, ConfigError, Reader, project_name, schema, show
 from components.sentry.settings import SentrySettings, load_sentry
 from components.supabase.settings import SupabaseSettings, load_supabase
 from components.vercel.settings import VercelSettings, load_vercel
@@ -38,6 +39,10 @@ RETIRED_KEYS: Final = {
     "sentryPlatform": (
         "no longer used: pulumiverse-sentry 0.0.9 validates a project's platform against "
         "Sentry docs pages that answer 404, failing every preview; remove the key"
+    ),
+    "vercelToken": (
+        "no longer used: the deploy jobs obtain short-lived Vercel tokens by OIDC federation "
+        "(rule W10); remove the key (pulumi config rm vercelToken) and revoke the token"
     ),
 }
 """Keys earlier versions declared: a stack file that still sets one is told why it went."""
@@ -92,8 +97,6 @@ class Secrets:
     Kept apart from `Settings` because they are Outputs: never validated, never printed.
     """
 
-    vercel_token: pulumi.Output[str] | None
-    """Deploy token for the VERCEL_TOKEN environment secret."""
     sentry_auth_token: pulumi.Output[str] | None
     """Sentry token for releases and source maps (SENTRY_AUTH_TOKEN, production)."""
     supabase_access_token: pulumi.Output[str] | None
@@ -103,12 +106,17 @@ class Secrets:
 
 
 SECRET_KEYS = {
-    "vercelToken": "vercel_token",
     "sentryAuthToken": "sentry_auth_token",
     "supabaseAccessToken": "supabase_access_token",
     "checklySlackWebhookUrl": "checkly_slack_webhook_url",
 }
 """Secret config keys (not declared in Pulumi.yaml, see its comment) → Secrets field."""
+SECRET_KEY_STACKS: Final[dict[str, tuple[Stack, ...]]] = {
+    "sentryAuthToken": ("production",),
+    "supabaseAccessToken": STACKS,
+}
+"""Which stacks use each secret key: the Sentry release token reaches production's
+environment only (rule S11). `make bootstrap` asks for no key a stack does not use."""
 
 
 def load_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
@@ -154,6 +162,15 @@ def load_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
     if r.problems:
         raise ConfigError(r.problems)
     return settings
+
+
+def settings_of_stack_file(stack: str) -> Settings:
+    """The settings a committed stack file gives (`Pulumi.<stack>.yaml`), for the tools and
+    tests that describe a stack without running the program."""
+    prefix = f"{project_name()}:"
+    path = PROJECT_FILE.parent / f"Pulumi.{stack}.yaml"
+    config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    return load_settings(stack, {k.removeprefix(prefix): v for k, v in config.items()})
 
 
 def settings_from_pulumi() -> tuple[Settings, Secrets]:

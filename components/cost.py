@@ -4,9 +4,11 @@ Pure: settings in, a breakdown out, no Pulumi runtime. The platform exports it
 (`monthlyCostEstimateUsd`, `monthlyCostBreakdownUsd`) and warns at preview when it is
 above `monthlyBudgetUsd`; the policy pack reads the same exports.
 
-It is an estimate of the fixed monthly fees only: usage (Vercel bandwidth and function
-time, Supabase egress and disk beyond the plan, Sentry events beyond the quota, PostHog
-events beyond the free tier) is not known before the month and is left out.
+It is an estimate of the fixed monthly fees, and of the one usage the program fixes itself:
+the scheduled health check's GitHub Actions minutes (its cron is in the shipped
+health-check.yml). Other usage (Vercel bandwidth and function time, Supabase egress and disk
+beyond the plan, Sentry events beyond the quota, PostHog events beyond the free tier, the
+deploy and security workflows' minutes) is not known before the month and is left out.
 
 Organisation-level fees (Vercel seats, the Supabase and Sentry plans) are paid once
 however many stacks share the organisation: a stack that does not carry one sets its
@@ -18,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from components.alerts import MINUTES_PER_MONTH
 from components.checkly.facts import (
@@ -30,6 +32,7 @@ from components.checkly.facts import (
     URL_MONITORS_PER_PRICE_UNIT,
 )
 from components.checkly.settings import monthly_runs
+from components.github.pipeline import HEALTH_CHECK_WORKFLOW, health_check_minutes_per_day
 from components.reader import Reader
 from components.supabase.facts import COMPUTE_CREDIT_USD, COMPUTE_MONTHLY_USD, PAID_PLANS
 
@@ -38,6 +41,9 @@ if TYPE_CHECKING:
 
 CENT = Decimal("0.01")
 _DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+DAYS_PER_MONTH: Final = MINUTES_PER_MONTH // (24 * 60)
+"""The 30-day month every monthly figure here is stated for."""
+_PRICE_PER_MINUTE = re.compile(r"^\d(?:\.\d{1,4})?$")
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,13 @@ class CostSettings:
     price_checkly_api_per_10k_runs_usd: int
     price_checkly_browser_per_1k_runs_usd: int
     price_checkly_uptime_monitors_per_25_usd: int
+    price_github_actions_minute_usd: Decimal
 
 
 def load_cost(r: Reader) -> CostSettings:
+    minute_text = r.string(
+        "priceGithubActionsMinuteUsd", _PRICE_PER_MINUTE, "a price in USD such as 0.006 (0-9.9999)"
+    )
     return CostSettings(
         monthly_budget_usd=r.integer("monthlyBudgetUsd", 0, 1_000_000),
         monthly_ceiling_usd=r.integer("monthlyCostCeilingUsd", 0, 1_000_000),
@@ -80,6 +90,9 @@ def load_cost(r: Reader) -> CostSettings:
         ),
         price_checkly_uptime_monitors_per_25_usd=r.integer(
             "priceChecklyUptimeMonitorsPer25Usd", 0, 10_000
+        ),
+        price_github_actions_minute_usd=(
+            Decimal(minute_text) if _PRICE_PER_MINUTE.fullmatch(minute_text) else Decimal(0)
         ),
     )
 
@@ -134,6 +147,25 @@ def supabase_compute_usd(plan: str, instance_size: str, *, with_credit: bool = T
     return _usd(max(price - credit, Decimal(0)))
 
 
+def health_check_item(settings: Settings) -> LineItem:
+    """The health check's Actions minutes: billed to the stack that ships the workflow
+    (production), and only for a non-public repository (public ones run GitHub-hosted
+    runners for free)."""
+    key = "githubActionsHealthCheck"
+    if not settings.is_production:
+        return LineItem(key, _usd(0), f"counted in production, which ships {HEALTH_CHECK_WORKFLOW}")
+    minutes = health_check_minutes_per_day() * DAYS_PER_MONTH
+    visibility = settings.github.visibility
+    if visibility == "public":
+        return LineItem(key, _usd(0), f"{minutes} Actions minutes, free on a public repository")
+    price = settings.cost.price_github_actions_minute_usd
+    return LineItem(
+        key,
+        _usd(minutes * price),
+        f"{minutes} Actions minutes a month x ${price} ({visibility} repository)",
+    )
+
+
 def estimate_monthly_cost(settings: Settings) -> CostEstimate:
     """The fixed monthly fees of the stack described by `settings`."""
     prices = settings.cost
@@ -174,6 +206,7 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
                 "PostHog" if settings.posthog.enabled else "PostHog not used",
             ),
             *checkly_line_items(settings),
+            health_check_item(settings),
         ),
         prices_read_on=prices.prices_read_on,
     )

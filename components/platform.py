@@ -5,7 +5,8 @@ Which stack owns what (ARCHITECTURE.md): production owns the repository-wide sin
 database and monitoring. `*_args` turn the validated settings into each component's flat
 inputs; `build_platform` registers the components and wires them. Values flow between
 components as Outputs, never as copied strings: database → hosting variables and
-environment secrets, monitoring → hosting, hosting → the environment's variables.
+environment secrets, monitoring → hosting, hosting → the environment's variables and the
+deploy workflows' OIDC federation policies.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pulumiverse_vercel as vercel
 
 from components.alerts import monthly_error_budget_minutes
 from components.checkly.monitoring import SyntheticMonitoring, SyntheticMonitoringArgs
-from components.config import Secrets, Settings
+from components.config import SECRET_KEY_STACKS, Secrets, Settings
 from components.cost import budget_warning, estimate_monthly_cost
 from components.github import pipeline
 from components.github.app_files import app_repository_files, codeowners, security_policy
@@ -30,6 +31,8 @@ from components.github.repository import AppRepository, AppRepositoryArgs
 from components.sentry.monitoring import Monitoring, MonitoringArgs
 from components.supabase.database import Database, DatabaseArgs
 from components.vercel.alerts import VercelAlerts, VercelAlertsArgs
+from components.vercel.deploy_access import DeployAccess, DeployAccessArgs, FederatedDeployer
+from components.vercel.facts import LOCAL_CLI_COMMANDS
 from components.vercel.hosting import Hosting, HostingArgs
 from components.vercel.variables import AppRuntimeValues
 from components.vercel.vercel_json import default_content_security_policy, render_vercel_json
@@ -132,6 +135,12 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
     if hosting.log_drain_secret is not None:
         outputs["logDrainSecret"] = hosting.log_drain_secret
 
+    DeployAccess(
+        settings.name("deploy-access"),
+        deploy_access_args(settings, hosting.project_id),
+        opts=with_vercel,
+    )
+
     environment_variables: dict[str, pulumi.Input[str]] = {
         pipeline.APP_URL: site_url,
         pipeline.VERCEL_PROJECT_ID: hosting.project_id,
@@ -145,25 +154,28 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         environment_secrets[pipeline.VERCEL_AUTOMATION_BYPASS_SECRET] = (
             hosting.protection_bypass_secret
         )
-    if secrets.vercel_token is not None:
-        environment_secrets[pipeline.VERCEL_TOKEN] = secrets.vercel_token
-    else:
-        pulumi.log.warn(
-            "vercelToken is not set: the VERCEL_TOKEN environment secret is not managed "
-            "(pulumi config set --secret vercelToken ...)"
-        )
     # The Sentry release token reaches only production's environment (rule S11).
-    if production and secrets.sentry_auth_token is not None:
+    if settings.stack in SECRET_KEY_STACKS["sentryAuthToken"] and (
+        secrets.sentry_auth_token is not None
+    ):
         environment_secrets[pipeline.SENTRY_AUTH_TOKEN] = secrets.sentry_auth_token
+    elif production:
+        pulumi.log.warn(
+            "sentryAuthToken is not set: the SENTRY_AUTH_TOKEN environment secret is not "
+            "managed, so production builds upload no source maps "
+            "(pulumi config set --secret sentryAuthToken ...)"
+        )
 
     environment = DeploymentEnvironment(
         settings.name("environment"),
         DeploymentEnvironmentArgs(
             repository=repository_name,
             environment=settings.environment,
-            protected=production,
+            # Production: main only, approved by a second person; staging: any branch.
+            deployment_branches=(pipeline.GATED_BRANCH,) if production else (),
             reviewer_team_ids=gh.environment_reviewer_team_ids,
             reviewer_user_ids=gh.environment_reviewer_user_ids,
+            prevent_self_review=production,
             variables=environment_variables,
             secrets=environment_secrets,
         ),
@@ -171,12 +183,36 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
     )
     outputs["environmentName"] = environment.name
 
-    # Each stack owns the repository variable naming its own URL, so the two never clash.
+    if production:
+        # Rollback (rule W11): main only; the on-call team approves its own run, because it
+        # only returns to a deployment the production reviewers already approved.
+        DeploymentEnvironment(
+            settings.name("rollback-environment"),
+            DeploymentEnvironmentArgs(
+                repository=repository_name,
+                environment=pipeline.ROLLBACK_ENVIRONMENT,
+                deployment_branches=(pipeline.GATED_BRANCH,),
+                reviewer_team_ids=gh.rollback_reviewer_team_ids,
+                prevent_self_review=False,
+                variables={name: environment_variables[name] for name in pipeline.DEPLOY_VARIABLES},
+            ),
+            opts=with_github,
+        )
+
+    # Each stack owns the repository variables naming its own URL and TTFB budget, so the
+    # two never clash.
     github.ActionsVariable(
         settings.name("health-check-url"),
         repository=repository_name,
         variable_name=pipeline.REPOSITORY_URL_VARIABLE[settings.stack],
         value=site_url,
+        opts=with_github,
+    )
+    github.ActionsVariable(
+        settings.name("health-check-ttfb-budget"),
+        repository=repository_name,
+        variable_name=pipeline.REPOSITORY_TTFB_BUDGET_VARIABLE[settings.stack],
+        value=str(settings.alerts.ttfb_ms),
         opts=with_github,
     )
 
@@ -331,6 +367,59 @@ def hosting_args(settings: Settings, runtime: AppRuntimeValues) -> HostingArgs:
         # Local development points at staging, never at production.
         public_to_development=not production,
         protect=production,
+    )
+
+
+def deployers(settings: Settings) -> tuple[FederatedDeployer, ...]:
+    """The workflow runs that may deploy to the stack's Vercel project, one OIDC federation
+    policy each."""
+    main = (pipeline.MAIN_REF,)
+    if settings.is_production:
+        # Production deploys and promotes from main only, after its reviewers approve; a
+        # rollback is a second policy with fewer commands and its own environment.
+        return (
+            _deployer("deploy", settings.environment, main, ("push",)),
+            _deployer("rollback", pipeline.ROLLBACK_ENVIRONMENT, main, ("workflow_dispatch",)),
+        )
+    # Staging: pull-request previews and the staging domain from main. A pull request can
+    # claim this environment, which is why this policy reaches the staging project only.
+    return (
+        _deployer(
+            "deploy",
+            settings.environment,
+            (*main, pipeline.PULL_REQUEST_REF),
+            ("push", "pull_request"),
+        ),
+    )
+
+
+def _deployer(
+    purpose: str, environment: str, refs: tuple[str, ...], events: tuple[str, ...]
+) -> FederatedDeployer:
+    """A policy for the jobs that run in `environment`. Which workflows those are and which
+    CLI commands they run is read from the shipped workflows, so the policy grants exactly
+    what its jobs do, never less and never more."""
+    return FederatedDeployer(
+        purpose=purpose,
+        environment=environment,
+        refs=refs,
+        workflows=pipeline.deploying_workflows(environment),
+        events=events,
+        commands=pipeline.vercel_api_commands(environment, LOCAL_CLI_COMMANDS),
+    )
+
+
+def deploy_access_args(settings: Settings, project_id: pulumi.Input[str]) -> DeployAccessArgs:
+    """Who and what may deploy to the stack's Vercel project."""
+    gh = settings.github
+    return DeployAccessArgs(
+        team_id=settings.vercel.team_id,
+        project_id=project_id,
+        project_name=settings.name("web"),
+        repository=f"{gh.owner}/{gh.repository}",
+        deployers=deployers(settings),
+        members=settings.vercel.project_members,
+        access_groups=settings.vercel.access_groups,
     )
 
 

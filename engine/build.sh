@@ -69,16 +69,8 @@ go_build() {
 
 # A compatible pulumi already on PATH (outside .engine/bin) is used as is,
 # together with its own bundled language hosts.
-path_pulumi() {
-  local p v
-  p=$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -vxF "$BIN" | paste -sd: -) command -v pulumi 2>/dev/null) || return 1
-  v=$("$p" version 2>/dev/null | tr -d 'v\r') || return 1
-  # compatible: same major as the Python SDK and not older than it
-  local need=${PULUMI_SDK_VERSION#v}
-  [ "${v%%.*}" = "${need%%.*}" ] || return 1
-  [ "$(printf '%s\n%s\n' "$need" "${v%%-*}" | sort -V | head -n1)" = "$need" ] || return 1
-  echo "$p ($v)"
-}
+# shellcheck source=cli.sh
+. "$ENGINE_DIR/cli.sh"
 
 # 1. actionlint
 go_build actionlint "$ACTIONLINT_VERSION" "$ENGINE_DIR/actionlint" \
@@ -90,7 +82,7 @@ if [ "${ENGINE_ONLY:-}" = actionlint ]; then
   exit 0
 fi
 
-if [ "${ENGINE_USE_PATH_PULUMI:-1}" = 1 ] && found=$(path_pulumi); then
+if [ "${ENGINE_USE_PATH_PULUMI:-1}" = 1 ] && found=$(engine_user_pulumi); then
   echo "[pulumi] using compatible pulumi on PATH: $found (its own language hosts); not building CLI/language host"
   rm -f "$BIN/pulumi" "$BIN/pulumi-language-python" "$BIN/pulumi-language-python-$LANGUAGE_PYTHON_VERSION" \
     "$BIN/pulumi-language-python-exec" "$BIN/pulumi-resource-pulumi-python" \

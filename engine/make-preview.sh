@@ -1,35 +1,43 @@
 #!/usr/bin/env bash
-# `make preview STACK=...`: the real `pulumi preview` of a stack when the engine can run
-# it; otherwise the offline plan of the stack, saying why.
+# `make preview STACK=...` (rule D3): the real `pulumi preview` of your stack when you have
+# a Pulumi backend and the providers' credentials, otherwise the offline plan, at once.
+# The first line printed says which, and why; tools/preview_mode.py decides, from what is
+# on this machine (environment, ~/.pulumi/credentials.json, the stack file), with no
+# network call and nothing built.
 #
-# The real preview needs the Pulumi CLI (built by engine/build.sh, or yours on PATH) and
-# the provider plugins (github, vercel, sentry, random, checkly). Those plugins cannot be built
-# from the Go module proxy this project is limited to (engine/README.md); with them
-# installed (PATH or $PULUMI_HOME/plugins) this runs engine/preview.sh, offline with
-# placeholder credentials unless real ones are in the environment.
+#   real     your own pulumi (engine/cli.sh), with your PULUMI_HOME, login and plugins;
+#            plugins are acquired as usual: nothing offline is forced.
+#   build    the same, after engine/build.sh has built the CLI (only if you have none).
+#   offline  `python -m tools.plan STACK`: the program under the SDK's mocks.
 set -euo pipefail
-stack=${1:?usage: engine/make-preview.sh STACK}
+stack=${1:-}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-venv}
 
-case $stack in
-  staging | production) ;;
-  *)
-    echo "preview: unknown stack '$stack' (stacks: staging, production)" >&2
-    exit 2
+# shellcheck source=cli.sh
+. engine/cli.sh
+user_pulumi=$(engine_user_pulumi || true)
+decision=$("$PYTHON" -m tools.preview_mode "$stack" --pulumi "$user_pulumi")
+mode=${decision%%$'\n'*}
+echo "${decision#*$'\n'}"
+
+# Every mode runs the program, in its virtualenv: set up quietly on the first run only.
+make --no-print-directory -s PYTHON="$PYTHON" VENV="$VENV" setup >&2
+
+case $mode in
+  offline)
+    exec "$VENV/bin/python" -m tools.plan "$stack"
+    ;;
+  real)
+    exec "${user_pulumi%% *}" preview --stack "$stack" --policy-pack policy
+    ;;
+  build)
+    bash engine/build.sh >&2
+    # The language host built here reads its interpreter from PULUMI_PYTHON_CMD only
+    # (engine/README.md); nothing else of engine/env.sh's offline setup applies.
+    export PULUMI_PYTHON_CMD="$repo/$VENV/bin/python"
+    PATH="$repo/.engine/bin:$PATH" exec pulumi preview --stack "$stack" --policy-pack policy
     ;;
 esac
-
-bash engine/build.sh >&2
-# shellcheck source=env.sh
-. engine/env.sh
-# shellcheck source=plugins.sh
-. engine/plugins.sh
-missing=$(engine_missing_plugins)
-if [ -z "$missing" ]; then
-  exec bash engine/preview.sh "$stack"
-fi
-
-echo "preview: the real engine is built ($(pulumi version)), but provider plugins are missing: $missing" >&2
-echo "preview: showing the offline plan of '$stack' instead (the program under the SDK's mocks)" >&2
-exec venv/bin/python -m tools.plan "$stack"

@@ -13,8 +13,8 @@
 # environment variables only (nothing is written to Pulumi.<stack>.yaml):
 #   GITHUB_BASE_URL  -> a loopback server on 127.0.0.1 answering 404 to
 #                       everything (GitHub stays anonymous: no token)
-#   VERCEL_API_TOKEN -> 24 alphanumerics (the provider's required format)
-#   SENTRY_AUTH_TOKEN / SENTRY_TOKEN -> a placeholder string
+#   VERCEL_API_TOKEN, SENTRY_AUTH_TOKEN / SENTRY_TOKEN -> the placeholders of
+#                       engine/placeholder-credentials.env (also used by CI previews)
 # ENGINE_OFFLINE_PREVIEW=1 is exported so the program can tell.
 # Stack config values (e.g. vercel:apiToken) take precedence over these.
 set -euo pipefail
@@ -101,9 +101,10 @@ if [ "$have_creds" = 0 ]; then
   port=$(cat "$tmpdir/port")
   export GITHUB_BASE_URL="http://127.0.0.1:$port/"
   unset GITHUB_TOKEN GITHUB_APP_ID GITHUB_APP_INSTALLATION_ID GITHUB_APP_PEM_FILE
-  export VERCEL_API_TOKEN="offlinePlaceholder000000"   # [0-9a-zA-Z]{24}
-  export SENTRY_AUTH_TOKEN="offline-placeholder-token"
-  export SENTRY_TOKEN="$SENTRY_AUTH_TOKEN"
+  set -a
+  # shellcheck source=placeholder-credentials.env
+  . "$ENGINE_DIR/placeholder-credentials.env"
+  set +a
   export ENGINE_OFFLINE_PREVIEW=1
 fi
 

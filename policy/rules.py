@@ -45,7 +45,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 # Facts the program defines once; none of these modules needs a provider SDK.
-from components.github.facts import PRODUCTION_MIN_APPROVALS
+from components.github.facts import OIDC_BINDING_CLAIMS, PRODUCTION_MIN_APPROVALS
 from components.reader import project_name
 from components.vercel.facts import PROTECTED_DEPLOYMENT_TYPES, PUBLIC_PREFIX
 
@@ -66,6 +66,7 @@ VERCEL_PROJECT = "vercel:index/project:Project"
 VERCEL_ENV_VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 VERCEL_ENV_VARIABLES = "vercel:index/projectEnvironmentVariables:ProjectEnvironmentVariables"
 VERCEL_FIREWALL = "vercel:index/firewallConfig:FirewallConfig"
+VERCEL_OIDC_POLICY = "vercel:index/oidcFederationPolicy:OidcFederationPolicy"
 SENTRY_PROJECT = "sentry:index/sentryProject:SentryProject"
 STACK_TYPE = "pulumi:pulumi:Stack"
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
@@ -456,6 +457,47 @@ def validate_s8_vercel_variables(args: ResourceValidationArgs, report: ReportVio
             _check_vercel_variable(args.name, variable, report)
 
 
+def validate_w10_vercel_oidc_policy(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """W9/W10: a Vercel OIDC federation policy admits one repository's tokens from one
+    environment and ref set, and grants named CLI commands on named projects only."""
+    if args.resource_type != VERCEL_OIDC_POLICY:
+        return
+    props = args.props
+    claims: dict[str, list[Any]] = {}
+    for claim in _items(props.get("claims")):
+        claims[str(known(claim, "name"))] = [
+            known(value, "value") for value in _items(known(claim, "values"))
+        ]
+    missing = [name for name in OIDC_BINDING_CLAIMS if not claims.get(name)]
+    if missing:
+        report(
+            f"W10: OIDC federation policy {args.name} does not pin the claims "
+            f"{', '.join(missing)}: any workflow could obtain its token"
+        )
+    for name in ("repository", "environment"):
+        if any(isinstance(value, str) and "*" in value for value in claims.get(name, [])):
+            report(f"W10: OIDC federation policy {args.name} accepts any {name} ('*')")
+    if _items(known(props, "permissions")):
+        report(
+            f"W10: OIDC federation policy {args.name} grants permissions; grant the CLI "
+            "commands the workflows run (`commands`) instead"
+        )
+    if not _items(known(props, "commands")):
+        report(f"W10: OIDC federation policy {args.name} names no CLI commands")
+    project_ids = known(dig(props, "resources"), "projectIds")
+    # Read one by one: a new project's id is unknown at preview, and that is fine.
+    listed = (
+        [known(project_ids, i) for i in range(len(project_ids))]
+        if isinstance(project_ids, Sequence) and not isinstance(project_ids, str)
+        else []
+    )
+    if not listed or "*" in listed:
+        report(
+            f"W9: OIDC federation policy {args.name} is not bounded to its stack's project "
+            "(resources.projectIds empty or '*'): a staging token could deploy production"
+        )
+
+
 def _is_api_condition(condition: Mapping[str, Any]) -> bool:
     if condition.get("type") != "path" or condition.get("neg") is True:
         return False
@@ -638,6 +680,9 @@ RESOURCE_RULES: dict[str, tuple[str, ResourceRule]] = {
         validate_s8_vercel_variables),
     "s9-firewall-rate-limit-api": (
         "S9: the production Vercel firewall rate-limits /api", validate_s9_firewall_rate_limit),
+    "w10-vercel-oidc-policy-bounded": (
+        "W9/W10: Vercel OIDC federation policies pin repository, environment and ref, and "
+        "grant named CLI commands on named projects", validate_w10_vercel_oidc_policy),
 }  # fmt: skip
 STACK_RULES: dict[str, tuple[str, StackRule, EnforcementLevel]] = {
     "g4-codeowners-shipped": (

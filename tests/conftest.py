@@ -8,6 +8,7 @@ Runs are cached per stack, so the whole suite evaluates each stack once.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,7 +29,6 @@ if os.environ.get("CI"):
 STACKS = ("staging", "production")
 
 TEST_SECRETS = {
-    "vercelToken": "test-vercel-token-0123456789",
     "sentryAuthToken": "test-sentry-auth-token-0123456789",
     "supabaseAccessToken": "test-supabase-access-token-0123456789",
 }
@@ -68,23 +68,39 @@ def run_tool(module: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="session")
-def actionlint() -> Path:
-    """The pinned actionlint binary (built from engine/actionlint on first use).
+def _built(command: list[str], what: str, found: Callable[[str], Path | None]) -> Path:
+    """Run an engine build `command`; `found(stdout)` says where the tool is.
 
-    Skipped where Go is missing on a developer's machine; in CI a missing linter fails.
+    Skipped where Go is missing on a developer's machine; in CI a missing tool fails.
     """
-    install = subprocess.run(
-        ["bash", str(ROOT / "engine" / "install-actionlint.sh")],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    binary = Path(install.stdout.strip() or "/nonexistent")
-    if install.returncode != 0 or not binary.is_file():
-        message = f"actionlint could not be built:\n{install.stdout}{install.stderr}"
+    build = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
+    path = found(build.stdout) if build.returncode == 0 else None
+    if path is None or not path.is_file():
+        message = f"{what} could not be built:\n{build.stdout[-2000:]}{build.stderr}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    return binary
+    return path
+
+
+@pytest.fixture(scope="session")
+def actionlint() -> Path:
+    """The pinned actionlint binary (built from engine/actionlint on first use)."""
+    return _built(
+        ["bash", str(ROOT / "engine" / "install-actionlint.sh")],
+        "actionlint",
+        lambda stdout: Path(stdout.strip()) if stdout.strip() else None,
+    )
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> Path:
+    """The real Pulumi CLI: engine/build.sh's (built on first use), or your own when
+    build.sh found a compatible one on PATH and so built none."""
+
+    def found(_stdout: str) -> Path | None:
+        built = ROOT / ".engine" / "bin" / "pulumi"
+        yours = shutil.which("pulumi")
+        return built if built.is_file() else Path(yours) if yours else None
+
+    return _built(["bash", str(ROOT / "engine" / "build.sh")], "the Pulumi CLI", found)

@@ -58,6 +58,15 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
         "alertRuleId",
         "slackChannelId",
     ),
+    # A federation policy is found by its id only; its name carries the project's (the
+    # stack's), so two stacks never declare the same one.
+    "vercel:index/oidcFederationPolicy:OidcFederationPolicy": ("teamId", "name"),
+    "vercel:index/projectMembers:ProjectMembers": ("teamId", "projectId"),
+    "vercel:index/accessGroupProject:AccessGroupProject": (
+        "teamId",
+        "accessGroupId",
+        "projectId",
+    ),
     "sentry:index/sentryTeam:SentryTeam": ("organization", "slug"),
     # Checkly names each object by id; the stack's names carry the stack, so they never meet.
     "checkly:index/urlMonitor:UrlMonitor": ("name",),

@@ -223,6 +223,7 @@ _PROBLEM = re.compile(
     r"^(?P<key>[A-Za-z][A-Za-z0-9]*|'.*(?:'|\.\.\.)|\".*(?:\"|\.\.\.)): (?:"
     r"missing; this key is required \(.+\)"
     r"|unknown key; see the config block of Pulumi\.yaml"
+    r"|no longer used: .+"
     r"|(?:item )?.+ is not allowed; expected .+"
     r")$",
     re.DOTALL,

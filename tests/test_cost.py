@@ -11,6 +11,7 @@ import yaml
 
 from components.config import Settings, load_settings
 from components.cost import budget_warning, estimate_monthly_cost, supabase_compute_usd
+from components.github import pipeline
 from components.reader import ConfigError, project_name
 from tests.conftest import TEST_SECRETS
 from tools.recorder import ROOT, Inventory, record, stack_config
@@ -18,15 +19,18 @@ from tools.recorder import ROOT, Inventory, record, stack_config
 # Worked by hand from the stack files and Pulumi.yaml's default prices:
 # production: Vercel 3 seats x $20 = 60; Supabase pro $25; small compute $15 - $10 credit = 5;
 #             PITR add-on $100; GitHub Advanced Security 5 committers x $49 = 245;
-#             Sentry $26; PostHog free tier 0;
+#             Sentry $26; PostHog free tier 0; health check: every 5 minutes = 288 runs a
+#             day x 1 job x 1 billed minute x 30 days = 8640 minutes x $0.006 = 51.84
+#             (a private repository);
 #             Checkly: API check every minute from 3 locations in parallel = 43200 x 3 =
 #             129600 runs x $2 per 10k = 25.92; browser check every 10 minutes, one location
 #             a run = 4320 runs x $5 per 1k = 21.60; 3 uptime monitors x $10 per 25 = 1.20
-#                                                                              → $509.72
+#                                                                              → $561.56
 # staging:    Vercel 0 seats = 0; Supabase plan 0 (the organisation's plan, and with it the
 #             $10 compute credit, is counted in production); micro compute $10;
 #             no PITR; Advanced Security is the repository's, counted in production;
 #             Sentry 0 (the organisation's plan is counted in production); PostHog 0;
+#             health check 0 (production ships the workflow);
 #             Checkly: API every 10 minutes, one location a run = 4320 runs = 0.864 → 0.86;
 #             browser every 60 minutes = 720 runs = 3.60; uptime monitors 1.20  → $15.66
 EXPECTED = {
@@ -42,8 +46,9 @@ EXPECTED = {
             "checklyApiRuns": "25.92",
             "checklyBrowserRuns": "21.60",
             "checklyUptimeMonitors": "1.20",
+            "githubActionsHealthCheck": "51.84",
         },
-        "509.72",
+        "561.56",
     ),
     "staging": (
         {
@@ -57,6 +62,7 @@ EXPECTED = {
             "checklyApiRuns": "0.86",
             "checklyBrowserRuns": "3.60",
             "checklyUptimeMonitors": "1.20",
+            "githubActionsHealthCheck": "0",
         },
         "15.66",
     ),
@@ -140,13 +146,65 @@ def test_free_plan_and_unused_posthog_cost_nothing() -> None:
     assert (items["supabasePlan"], items["supabaseCompute"], items["posthog"]) == (zero,) * 3
 
 
+def test_health_check_minutes_are_billed_on_a_private_repository_only() -> None:
+    """The finding: every 5 minutes on a private repository is 8,640 Actions minutes a month
+    (the Team plan includes 3,000), and the estimate did not count them."""
+    private = {i.key: i for i in estimate_monthly_cost(_settings("production")).items}
+    item = private["githubActionsHealthCheck"]
+    assert item.usd == Decimal("51.84")
+    assert item.basis == "8640 Actions minutes a month x $0.006 (private repository)"
+    internal = {
+        i.key: i.usd
+        for i in estimate_monthly_cost(_settings("production", githubVisibility="internal")).items
+    }
+    assert internal["githubActionsHealthCheck"] == Decimal("51.84")
+    public = {
+        i.key: i.usd
+        for i in estimate_monthly_cost(_settings("production", githubVisibility="public")).items
+    }
+    assert public["githubActionsHealthCheck"] == Decimal(0)
+
+
+def test_the_price_per_minute_comes_from_config() -> None:
+    items = estimate_monthly_cost(_settings("production", priceGithubActionsMinuteUsd="0.008"))
+    assert {i.key: i.usd for i in items.items}["githubActionsHealthCheck"] == Decimal("69.12")
+    with pytest.raises(ConfigError, match="priceGithubActionsMinuteUsd: 'cheap' is not allowed"):
+        _settings("production", priceGithubActionsMinuteUsd="cheap")
+
+
+@pytest.mark.parametrize(
+    ("cron", "runs"),
+    [
+        ("*/5 * * * *", 288),
+        ("*/15 * * * *", 96),
+        ("0,30 * * * *", 48),
+        ("*/10 8-17 * * *", 60),
+        ("17 4 * * *", 1),
+    ],
+)
+def test_scheduled_runs_are_counted_from_the_cron(cron: str, runs: int) -> None:
+    workflow = {"on": {"schedule": [{"cron": cron}]}}
+    assert pipeline.scheduled_runs_per_day(workflow, "t.yml") == runs
+
+
+@pytest.mark.parametrize("cron", ["*/5 * * * 1-5", "61 * * * *", "every minute", "*/0 * * * *"])
+def test_a_schedule_that_cannot_be_counted_is_refused(cron: str) -> None:
+    with pytest.raises(ValueError, match=r"t\.yml: cron"):
+        pipeline.scheduled_runs_per_day({"on": {"schedule": [{"cron": cron}]}}, "t.yml")
+
+
+def test_the_shipped_health_check_is_what_the_estimate_counts() -> None:
+    """The minutes follow the shipped cron and job count, not a copied figure."""
+    assert pipeline.health_check_minutes_per_day() == 288
+
+
 def test_budget_warning_only_above_budget() -> None:
-    estimate = estimate_monthly_cost(_settings("production"))  # $509.72
-    assert budget_warning(estimate, 510) is None
+    estimate = estimate_monthly_cost(_settings("production"))  # $561.56
+    assert budget_warning(estimate, 562) is None
     assert budget_warning(estimate, 600) is None
-    warning = budget_warning(estimate, 509)
+    warning = budget_warning(estimate, 561)
     assert warning is not None
-    assert "$509.72" in warning and "monthlyBudgetUsd $509" in warning, warning
+    assert "$561.56" in warning and "monthlyBudgetUsd $561" in warning, warning
     assert "vercelSeats $60.00" in warning, warning
 
 

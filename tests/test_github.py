@@ -236,10 +236,29 @@ def test_team_access(inventory: Inv) -> None:
     }
 
 
+DEPLOYMENT_POLICY = (
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+)
+
+
+def environment_named(inventory: Inventory, name: str) -> Registration:
+    (found,) = [r for r in inventory.of_type(ENVIRONMENT) if r.inputs["environment"] == name]
+    return found
+
+
+def branch_policies(inventory: Inventory, environment: Registration) -> list[str]:
+    """The branches allowed to run in `environment` (policies registered under its component)."""
+    component = environment.parent
+    return [
+        r.inputs["branchPattern"]
+        for r in inventory.of_type(DEPLOYMENT_POLICY)
+        if r.parent == component
+    ]
+
+
 def test_production_environment_is_guarded(inventory: Inv) -> None:
     production = inventory("production")
-    environment = production.one(ENVIRONMENT)
-    assert environment.inputs["environment"] == "production"
+    environment = environment_named(production, "production")
     assert environment.inputs["preventSelfReview"] is True
     assert environment.inputs["canAdminsBypass"] is False
     assert environment.inputs["reviewers"] == [{"teams": [7412093], "users": []}]
@@ -247,10 +266,50 @@ def test_production_environment_is_guarded(inventory: Inv) -> None:
         "protectedBranches": False,
         "customBranchPolicies": True,
     }
-    policy = production.one(
-        "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
-    )
-    assert policy.inputs["branchPattern"] == "main"
+    assert branch_policies(production, environment) == ["main"]
+
+
+def test_rollback_has_its_own_environment_the_on_call_team_runs_alone(inventory: Inv) -> None:
+    """W11: rollback.yml runs in `production-rollback`, not `production` (whose
+    prevent_self_review meant on-call could not roll back alone): main only, the on-call team
+    approves, self-review allowed, admins cannot skip it."""
+    production = inventory("production")
+    rollback = environment_named(production, pipeline.ROLLBACK_ENVIRONMENT)
+    assert rollback.inputs["reviewers"] == [{"teams": [7412117], "users": []}]
+    assert rollback.inputs["preventSelfReview"] is False
+    assert rollback.inputs["canAdminsBypass"] is False
+    assert rollback.inputs["deploymentBranchPolicy"]["customBranchPolicies"] is True
+    assert branch_policies(production, rollback) == ["main"]
+    variables = {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in production.of_type(ENV_VARIABLE)
+        if r.inputs["environment"] == pipeline.ROLLBACK_ENVIRONMENT
+    }
+    deploy_variables = {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in production.of_type(ENV_VARIABLE)
+        if r.inputs["environment"] == "production"
+    }
+    assert variables == deploy_variables, "a rollback acts on the project production deploys"
+    assert not [
+        r for r in production.of_type(ENV_SECRET) if r.inputs["environment"] != "production"
+    ], "the rollback environment holds no secret: its Vercel token comes by OIDC"
+    assert not [
+        r
+        for r in inventory("staging").of_type(ENVIRONMENT)
+        if r.inputs["environment"] == pipeline.ROLLBACK_ENVIRONMENT
+    ]
+
+
+def test_rollback_reviewers_are_required_in_production_only() -> None:
+    config = stack_config("production")
+    del config["webapp-platform:rollbackReviewerTeamIds"]
+    with pytest.raises(ConfigError, match="rollbackReviewerTeamIds: \\[\\] is not allowed"):
+        record("production", config=config)
+    config = stack_config("staging")
+    config["webapp-platform:rollbackReviewerTeamIds"] = [7412117]
+    with pytest.raises(ConfigError, match="only production has a rollback environment"):
+        record("staging", config=config)
 
 
 def test_staging_environment_takes_previews_from_any_branch(inventory: Inv) -> None:
@@ -259,9 +318,7 @@ def test_staging_environment_takes_previews_from_any_branch(inventory: Inv) -> N
     assert environment.inputs["environment"] == "staging"
     assert environment.inputs["repository"] == "acme-web"
     assert "deploymentBranchPolicy" not in environment.inputs
-    assert not staging.of_type(
-        "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
-    )
+    assert not staging.of_type(DEPLOYMENT_POLICY)
 
 
 def test_environment_secrets_per_stack(inventory: Inv) -> None:
@@ -270,15 +327,25 @@ def test_environment_secrets_per_stack(inventory: Inv) -> None:
 
     assert "SENTRY_AUTH_TOKEN" in names("production")
     assert "SENTRY_AUTH_TOKEN" not in names("staging")
-    assert "VERCEL_TOKEN" in names("production") & names("staging")
+
+
+def test_no_long_lived_vercel_token_is_managed(stack_inventory: Inventory) -> None:
+    """W10: the deploy jobs get short-lived Vercel tokens by OIDC, so no environment holds one."""
+    names = {r.inputs["secretName"] for r in stack_inventory.of_type(ENV_SECRET)}
+    assert not {name for name in names if "VERCEL_TOKEN" in name}, names
+
+
+def test_a_left_over_vercel_token_is_refused_with_its_reason() -> None:
+    with pytest.raises(ConfigError, match="vercelToken: no longer used: the deploy jobs obtain"):
+        record("staging", secrets={**TEST_SECRETS, "vercelToken": "test-vercel-token-0123"})
 
 
 def test_missing_secret_is_reported_not_invented() -> None:
-    inventory = record("staging")
+    inventory = record("production")
     assert not [
-        r for r in inventory.of_type(ENV_SECRET) if r.inputs["secretName"] == "VERCEL_TOKEN"
+        r for r in inventory.of_type(ENV_SECRET) if r.inputs["secretName"] == "SENTRY_AUTH_TOKEN"
     ]
-    assert any("vercelToken is not set" in w for w in inventory.warnings), inventory.warnings
+    assert any("sentryAuthToken is not set" in w for w in inventory.warnings), inventory.warnings
 
 
 def test_bad_config_stops_before_any_resource() -> None:
@@ -303,11 +370,21 @@ def test_environments_carry_what_the_workflows_read(stack_inventory: Inventory) 
     assert set(pipeline.ENVIRONMENT_SECRETS[stack]) <= secrets, stack
 
 
-def test_each_stack_owns_one_health_check_url_variable(inventory: Inv) -> None:
+def test_each_stack_owns_its_health_check_variables(inventory: Inv) -> None:
+    """Each stack sets its own URL and TTFB budget (its alertTtfbMs: production 200, staging
+    600): the health check no longer applies one hard-coded 200 ms to both."""
     owned = {}
-    for stack in ("staging", "production"):
-        variable = inventory(stack).one("github:index/actionsVariable:ActionsVariable")
-        assert variable.inputs["value"] == f"https://{inventory(stack).outputs['domain']}"
-        owned[stack] = variable.inputs["variableName"]
-    assert owned == {"staging": "STAGING_URL", "production": "PRODUCTION_URL"}
-    assert set(owned.values()) == set(pipeline.REPOSITORY_VARIABLES)
+    for stack, budget in (("staging", "600"), ("production", "200")):
+        variables = {
+            r.inputs["variableName"]: r.inputs["value"]
+            for r in inventory(stack).of_type("github:index/actionsVariable:ActionsVariable")
+        }
+        assert variables == {
+            pipeline.REPOSITORY_URL_VARIABLE[
+                stack
+            ]: f"https://{inventory(stack).outputs['domain']}",
+            pipeline.REPOSITORY_TTFB_BUDGET_VARIABLE[stack]: budget,
+        }
+        owned[stack] = set(variables)
+    assert owned["staging"].isdisjoint(owned["production"])
+    assert owned["staging"] | owned["production"] == set(pipeline.REPOSITORY_VARIABLES)

@@ -36,7 +36,10 @@ def test_every_stack_manages_something_remote(stack_inventory: Inventory) -> Non
 def test_a_shared_object_would_be_caught(inventory: Inv) -> None:
     """The check itself can fail: production's own environment seen twice is a clash."""
     production = inventory("production")
-    environment = production.one("github:index/repositoryEnvironment:RepositoryEnvironment")
+    environment = production.one(
+        "github:index/repositoryEnvironment:RepositoryEnvironment",
+        "acme-web-production-environment-environment",
+    )
     assert remote_identity(environment) in identities(production)
     doubled = Inventory("twice", [*production.resources, environment], {}, [])
     try:

@@ -415,6 +415,56 @@ def test_s6_names_weaker_protection_and_public_source() -> None:
     )
 
 
+GOOD_OIDC_POLICY: dict[str, Any] = {
+    "client": "vercel",
+    "issuerUrl": "https://token.actions.githubusercontent.com",
+    "claims": [
+        {"name": "aud", "values": [{"value": "https://vercel.com/api/login/oauth/token"}]},
+        {"name": "repository", "values": [{"value": "acme-corp/acme-web"}]},
+        {"name": "environment", "values": [{"value": "production"}]},
+        {"name": "ref", "values": [{"value": "refs/heads/main"}]},
+    ],
+    "commands": ["deploy", "promote", "pull"],
+    "resources": {"projectIds": ["prj_production"]},
+}
+
+
+def oidc_policy(**changes: Any) -> ResourceValidationArgs:
+    props = {**json.loads(json.dumps(GOOD_OIDC_POLICY)), **changes}
+    return resource_args(rules.VERCEL_OIDC_POLICY, props, name="deploy")
+
+
+def test_w10_passes_a_policy_bounded_by_claims_commands_and_project() -> None:
+    assert violations(rules.validate_w10_vercel_oidc_policy, oidc_policy()) == []
+    unknown_project = oidc_policy(resources={"projectIds": [UNKNOWN_STRING_VALUE]})
+    assert violations(rules.validate_w10_vercel_oidc_policy, unknown_project) == []
+
+
+def test_w10_names_unpinned_claims_wildcards_permissions_and_unbounded_projects() -> None:
+    claims = GOOD_OIDC_POLICY["claims"]
+    one(
+        violations(rules.validate_w10_vercel_oidc_policy, oidc_policy(claims=claims[:2])),
+        "W10",
+        "environment, ref",
+    )
+    any_environment = [*claims[:2], {"name": "environment", "values": [{"value": "*"}]}, claims[3]]
+    one(
+        violations(rules.validate_w10_vercel_oidc_policy, oidc_policy(claims=any_environment)),
+        "any environment",
+    )
+    found = violations(
+        rules.validate_w10_vercel_oidc_policy, oidc_policy(commands=None, permissions=["*"])
+    )
+    assert len(found) == 2 and "grants permissions" in found[0] and "no CLI" in found[1], found
+    unbounded: tuple[Any, ...] = ({"projectIds": ["*"]}, {"projectIds": []}, None)
+    for resources in unbounded:
+        one(
+            violations(rules.validate_w10_vercel_oidc_policy, oidc_policy(resources=resources)),
+            "W9",
+            "not bounded to its stack's project",
+        )
+
+
 def variables(*entries: dict[str, Any]) -> ResourceValidationArgs:
     return resource_args(rules.VERCEL_ENV_VARIABLES, {"variables": list(entries)}, name="env")
 
@@ -606,7 +656,7 @@ def test_every_policy_is_mandatory_except_the_advisory_budget() -> None:
     levels = {p.name: p.enforcement_level for p in policies}
     assert levels.pop("cost-within-budget") == EnforcementLevel.ADVISORY
     assert set(levels.values()) == {EnforcementLevel.MANDATORY}
-    for rule in ("g1", "g2", "g4", "g7", "s1", "s6", "s8", "s9", "s12"):
+    for rule in ("g1", "g2", "g4", "g7", "s1", "s6", "s8", "s9", "s12", "w10"):
         assert any(name.startswith(f"{rule}-") for name in names), rule
 
 
@@ -693,6 +743,7 @@ def test_the_recorded_stacks_are_what_the_rules_expect(
         rules.VERCEL_PROJECT,
         rules.VERCEL_ENV_VARIABLES,
         rules.VERCEL_FIREWALL,
+        rules.VERCEL_OIDC_POLICY,
         rules.SENTRY_PROJECT,
     ):
         assert expected in types, expected

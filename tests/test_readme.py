@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from tools.config_table import config_table
+from tools.credential_map import credential_map
 from tools.recorder import ROOT, Inventory
 
 README = (ROOT / "README.md").read_text()
@@ -14,6 +15,11 @@ README = (ROOT / "README.md").read_text()
 def test_config_table_is_generated_from_pulumi_yaml() -> None:
     table = README.split("<!-- config-table:start -->")[1].split("<!-- config-table:end -->")[0]
     assert table.strip() == config_table(), "run `python -m tools.config_table` into the README"
+
+
+def test_credential_map_is_generated_from_the_workflows_and_policies() -> None:
+    table = README.split("<!-- credential-map:start -->")[1].split("<!-- credential-map:end -->")[0]
+    assert table.strip() == credential_map(), "run `python -m tools.credential_map` into the README"
 
 
 def test_the_two_commands_come_first() -> None:

@@ -1,8 +1,10 @@
-"""Checks of the workflow security rules W1-W7 (SECURITY-RULES.md) on any workflow file.
+"""Checks of the workflow security rules W1-W7 and W9 (SECURITY-RULES.md) on workflow files.
 
-Pure functions over the YAML text, for the application's shipped workflows and this
-repository's own. W8 (zizmor and actionlint report nothing) needs the external tools and is
-run by the tests.
+Pure functions over the YAML text. W1-W7 hold for the application's shipped workflows and
+this repository's own. W9 (`check_pull_request_code`) holds for the application's: this
+repository's preview job runs a pull request's program with its read-only preview
+credentials by design (docs/delivery.md). W8 (zizmor and actionlint report nothing) needs the
+external tools and is run by the tests.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.github.pipeline import job_environment, pull_request_jobs
 from components.github.workflow_yaml import jobs, load_yaml, steps, triggers
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -81,6 +84,18 @@ def check_workflow(path: Path) -> list[Finding]:
         *_check_concurrency_and_commands(name, text, workflow),
     ]
     return findings
+
+
+def check_action(path: Path) -> list[Finding]:
+    """Every breach of W2 and W3 in the composite action at `path` (its `action.yml`)."""
+    action = load_yaml(path)
+    # A composite action's steps checked as the steps of one job.
+    as_workflow = {"jobs": {"runs": {"steps": (action.get("runs") or {}).get("steps") or []}}}
+    name = f"{path.parent.name}/{path.name}"
+    return [
+        *_check_pinned_uses(name, path.read_text(), as_workflow),
+        *_check_run_expressions(name, as_workflow),
+    ]
 
 
 def _is_read_only(permissions: object) -> bool:
@@ -208,3 +223,85 @@ def _check_concurrency_and_commands(
             yield Finding(
                 "W7", f"{name}: jobs.{job_id}", "deploys to an environment without `concurrency`"
             )
+
+
+DEPLOY_CAPABLE_SCOPES = ("actions", "contents", "deployments", "id-token", "packages", "pages")
+"""GITHUB_TOKEN scopes whose `write` can change what gets deployed: an OIDC token (exchanged for
+Vercel or cloud credentials), pushes, deployments, workflow runs, packages, Pages."""
+
+
+@dataclass(frozen=True)
+class JobCredentials:
+    """What a job holds besides reading its own repository."""
+
+    environment: str | None
+    """The GitHub environment it runs in (its secrets, variables and OIDC `environment`)."""
+    secrets: tuple[str, ...]
+    """Secrets it names, other than its own GITHUB_TOKEN, sorted."""
+    writes: tuple[str, ...]
+    """GITHUB_TOKEN scopes it is granted `write` (`id-token` is the OIDC token), sorted."""
+
+    def deploy_capable(self) -> list[str]:
+        """Everything here that could deploy, promote or roll back, or reach their secrets."""
+        held = [f"environment {self.environment}"] if self.environment else []
+        held += [f"secret {name}" for name in self.secrets]
+        held += [f"{scope}: write" for scope in self.writes if scope in DEPLOY_CAPABLE_SCOPES]
+        return held
+
+
+def job_credentials(workflow: Mapping[str, Any], job: Mapping[str, Any]) -> JobCredentials:
+    """The credentials one job of `workflow` holds (job permissions replace the workflow's)."""
+    permissions = job.get("permissions", workflow.get("permissions", {}))
+    if permissions == "write-all":
+        writes = tuple(sorted(DEPLOY_CAPABLE_SCOPES))
+    elif isinstance(permissions, Mapping):
+        writes = tuple(sorted(scope for scope, level in permissions.items() if level == "write"))
+    else:
+        writes = ()
+    return JobCredentials(
+        environment=job_environment(job),
+        secrets=tuple(sorted(_secrets_used(job) | _secrets_used(workflow.get("env")))),
+        writes=writes,
+    )
+
+
+def checks_out_pull_request(job: Mapping[str, Any]) -> bool:
+    """Whether a job checks out the pull request's code: an `actions/checkout` of the event's
+    own ref (the merge commit) or of the head. Checking out the base branch is not."""
+    for step in steps(job):
+        if not str(step.get("uses", "")).startswith("actions/checkout@"):
+            continue
+        ref = str((step.get("with") or {}).get("ref", ""))
+        if "pull_request.base." not in ref:
+            return True
+    return False
+
+
+def runs_pull_request_code(workflow: Mapping[str, Any], where: str) -> list[str]:
+    """Ids of the jobs that run a pull request's code: they run for a pull request and check
+    out its code, so an install, a build or a test in them runs what the pull request wrote."""
+    if "pull_request" not in triggers(workflow):
+        return []
+    return [
+        job_id
+        for job_id in pull_request_jobs(workflow, where)
+        if checks_out_pull_request(jobs(workflow)[job_id])
+    ]
+
+
+def check_pull_request_code(path: Path) -> list[Finding]:
+    """W9: no job that runs a pull request's code holds anything that can deploy."""
+    workflow = load_yaml(path)
+    findings = []
+    for job_id in runs_pull_request_code(workflow, path.name):
+        held = job_credentials(workflow, jobs(workflow)[job_id]).deploy_capable()
+        if held:
+            findings.append(
+                Finding(
+                    "W9",
+                    f"{path.name}: jobs.{job_id}",
+                    f"runs the pull request's code while holding {', '.join(held)}; build in a "
+                    "job without credentials and deploy its output from another",
+                )
+            )
+    return findings

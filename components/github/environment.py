@@ -1,9 +1,10 @@
-"""One stack's GitHub deployment environment, with its Actions variables and secrets.
+"""A GitHub deployment environment, with its Actions variables and secrets.
 
-Each stack owns the environment named after it (`staging`, `production`). Values that
-other components produce (Vercel project id, Supabase connection string, ...) arrive as
-Outputs in `variables` / `secrets`; secrets stay Pulumi secrets all the way into the
-environment, where GitHub stores them encrypted.
+Each stack owns the environment named after it (`staging`, `production`); production also
+owns `production-rollback`, where rollback.yml runs. Values that other components produce
+(Vercel project id, Supabase connection string, ...) arrive as Outputs in `variables` /
+`secrets`; secrets stay Pulumi secrets all the way into the environment, where GitHub stores
+them encrypted.
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ class DeploymentEnvironmentArgs:
     repository: pulumi.Input[str]
     """Name of the repository; the production stack's repository, referred to by name."""
     environment: str
-    """Environment name, the stack name: the deploy jobs run in it."""
-    protected: bool
-    """Production rules: deployments only from `main`, reviewers required, no self-review."""
+    """Environment name: the jobs that run in it get its variables and secrets."""
+    deployment_branches: Sequence[str] = ()
+    """Branches allowed to run jobs in it, e.g. `main`; empty: any branch (pull requests)."""
     reviewer_team_ids: Sequence[int] = ()
-    """Teams that must approve a deployment (numeric ids)."""
+    """Teams one of whose members must approve each run (numeric ids); empty: none."""
     reviewer_user_ids: Sequence[int] = ()
-    """Users that must approve a deployment (numeric ids)."""
+    """Users one of whom must approve each run (numeric ids); empty: none."""
+    prevent_self_review: bool = False
+    """Whether the person who started a run may not approve it: true where a second person
+    must agree (production deploys); false where one on-call engineer acts alone."""
     variables: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Actions variables of the environment (plain values such as project ids)."""
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -62,26 +66,26 @@ class DeploymentEnvironment(pulumi.ComponentResource):
             repository=args.repository,
             environment=args.environment,
             reviewers=reviewers,
-            prevent_self_review=args.protected,
+            prevent_self_review=args.prevent_self_review,
             can_admins_bypass=False,
-            # Production deploys only from the branches the policy below lists (main);
-            # staging deploys pull-request previews from any branch.
+            # Only the branches the policies below list (main) may run here; staging deploys
+            # pull-request previews from any branch.
             deployment_branch_policy=(
                 github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
                     protected_branches=False, custom_branch_policies=True
                 )
-                if args.protected
+                if args.deployment_branches
                 else None
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         in_env = pulumi.ResourceOptions(parent=self, depends_on=[environment])
-        if args.protected:
+        for branch in args.deployment_branches:
             github.RepositoryEnvironmentDeploymentPolicy(
-                f"{name}-branch-main",
+                f"{name}-branch-{branch}",
                 repository=args.repository,
                 environment=environment.environment,
-                branch_pattern="main",
+                branch_pattern=branch,
                 opts=in_env,
             )
         for variable, value in sorted(args.variables.items()):

@@ -29,3 +29,10 @@ PRODUCTION_MIN_APPROVALS: Final = 2
 
 REPOSITORY_URL: Final = "https://github.com/{owner}/{repository}"
 """Web URL of a repository, for the stack that refers to it by name (no lookup)."""
+
+ACTIONS_OIDC_ISSUER: Final = "https://token.actions.githubusercontent.com"
+"""Issuer of the OIDC tokens a GitHub Actions job with `id-token: write` can request."""
+
+OIDC_BINDING_CLAIMS: Final = ("aud", "repository", "environment", "ref")
+"""Claims of a GitHub Actions OIDC token that a federation policy must pin, at the least, to
+say which token it trusts: audience, repository, environment and ref (rule W10)."""

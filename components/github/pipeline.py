@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
 from components.github.app_files import APP_REPO_DIR
-from components.github.workflow_yaml import jobs, load_yaml, triggers
+from components.github.workflow_yaml import jobs, load_yaml, steps, triggers
 
 APP_REPOSITORY_FILES: Final[dict[str, Path]] = {
     destination: APP_REPO_DIR / destination
@@ -32,6 +33,14 @@ APP_REPOSITORY_FILES: Final[dict[str, Path]] = {
 The workflows install the Vercel CLI from `.github/vercel-cli/` (package.json and its
 lockfile), which ships beside them under `app_repo/` and is committed with them."""
 
+DEPLOY_WORKFLOW: Final = ".github/workflows/deploy.yml"
+ROLLBACK_WORKFLOW: Final = ".github/workflows/rollback.yml"
+HEALTH_CHECK_WORKFLOW: Final = ".github/workflows/health-check.yml"
+
+ROLLBACK_ENVIRONMENT: Final = "production-rollback"
+"""The GitHub environment rollback.yml runs in (production stack): main only, the on-call team
+approves its own run. Not `production`, whose reviewers a rollback must not wait for (W11)."""
+
 # The Actions variables and secrets the shipped workflows read. The platform sets them
 # under these names; a test holds the workflows' `vars.*` / `secrets.*` to them.
 APP_URL: Final = "APP_URL"
@@ -40,26 +49,31 @@ VERCEL_ORG_ID: Final = "VERCEL_ORG_ID"
 """Environment variable: the team owning the environment's Vercel project."""
 VERCEL_PROJECT_ID: Final = "VERCEL_PROJECT_ID"
 """Environment variable: the environment's Vercel project (previews go to staging's)."""
-VERCEL_TOKEN: Final = "VERCEL_TOKEN"  # noqa: S105 - a secret's name, not its value
-"""Environment secret: lets the Vercel CLI deploy."""
 SENTRY_AUTH_TOKEN: Final = "SENTRY_AUTH_TOKEN"  # noqa: S105 - a name
-"""Environment secret (production): lets the build upload source maps (rule S11)."""
+"""Environment secret (production): lets the build upload source maps (rule S11). Long-lived:
+Sentry exchanges no OIDC token for one, a documented exception to rule W10."""
 VERCEL_AUTOMATION_BYPASS_SECRET: Final = "VERCEL_AUTOMATION_BYPASS_SECRET"  # noqa: S105 - a name
 """Environment secret: passes Vercel Authentication for automation (health checks, e2e)."""
 SUPABASE_DB_URL: Final = "SUPABASE_DB_URL"
 """Environment secret: the direct Postgres URL, for migrations run from CI."""
 
+DEPLOY_VARIABLES: Final = (APP_URL, VERCEL_ORG_ID, VERCEL_PROJECT_ID)
+"""What every environment a workflow deploys or rolls back from reads: where and what."""
+
 ENVIRONMENT_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
-    "staging": (APP_URL, VERCEL_ORG_ID, VERCEL_PROJECT_ID),
-    "production": (APP_URL, VERCEL_ORG_ID, VERCEL_PROJECT_ID),
+    "staging": DEPLOY_VARIABLES,
+    "production": DEPLOY_VARIABLES,
+    ROLLBACK_ENVIRONMENT: DEPLOY_VARIABLES,
 }
 """Actions variables the workflows read from each GitHub environment, by environment name."""
 
 ENVIRONMENT_SECRETS: Final[dict[str, tuple[str, ...]]] = {
-    "staging": (VERCEL_TOKEN,),
-    "production": (SENTRY_AUTH_TOKEN, VERCEL_TOKEN),
+    "staging": (),
+    "production": (SENTRY_AUTH_TOKEN,),
+    ROLLBACK_ENVIRONMENT: (),
 }
-"""Actions secrets the workflows read from each GitHub environment, by environment name."""
+"""Actions secrets the workflows read from each GitHub environment, by environment name. No
+Vercel token: the jobs obtain short-lived ones by OIDC (rule W10)."""
 
 REPOSITORY_URL_VARIABLE: Final[dict[str, str]] = {
     "production": "PRODUCTION_URL",
@@ -67,7 +81,16 @@ REPOSITORY_URL_VARIABLE: Final[dict[str, str]] = {
 }
 """The repository-level variable each stack owns: the base URL the health check probes."""
 
-REPOSITORY_VARIABLES: Final = tuple(sorted(REPOSITORY_URL_VARIABLE.values()))
+REPOSITORY_TTFB_BUDGET_VARIABLE: Final[dict[str, str]] = {
+    "production": "PRODUCTION_TTFB_BUDGET_MS",
+    "staging": "STAGING_TTFB_BUDGET_MS",
+}
+"""The repository-level variable each stack owns: the health check's budget of median server
+time in milliseconds (the stack's `alertTtfbMs`)."""
+
+REPOSITORY_VARIABLES: Final = tuple(
+    sorted([*REPOSITORY_URL_VARIABLE.values(), *REPOSITORY_TTFB_BUDGET_VARIABLE.values()])
+)
 """Repository-level Actions variables the workflows read."""
 
 NON_GATING_PULL_REQUEST_JOBS: Final[frozenset[tuple[str, str]]] = frozenset(
@@ -77,6 +100,15 @@ NON_GATING_PULL_REQUEST_JOBS: Final[frozenset[tuple[str, str]]] = frozenset(
 
 GATED_BRANCH: Final = "main"
 """The branch whose pull requests the required checks gate."""
+
+MAIN_REF: Final = f"refs/heads/{GATED_BRANCH}"
+"""The ref (OIDC `ref` claim) of runs on main: pushes, and dispatches environments admit."""
+PULL_REQUEST_REF: Final = "refs/pull/*/merge"
+"""The ref (OIDC `ref` claim) of a `pull_request` run: the pull request's merge commit."""
+
+BILLED_MINUTES_PER_JOB: Final = 1
+"""Actions minutes one run of a health-check job is billed: GitHub rounds each job up to the
+minute, and the job takes well under one while the stacks answer."""
 
 
 def workflow_files() -> dict[str, Path]:
@@ -88,6 +120,13 @@ def workflow_files() -> dict[str, Path]:
     }
 
 
+@cache
+def shipped_workflow(destination: str) -> dict[str, Any]:
+    """A shipped workflow, parsed once per process (the program reads each several times:
+    required checks, federation policies, the health check's cost). Read it, never change it."""
+    return load_yaml(workflow_files()[destination])
+
+
 def required_status_checks() -> list[str]:
     """Names of the jobs that must pass before a pull request merges into `main`, sorted.
 
@@ -96,8 +135,8 @@ def required_status_checks() -> list[str]:
     `NON_GATING_PULL_REQUEST_JOBS`. The check name is the job's `name:`.
     """
     checks: set[str] = set()
-    for destination, path in workflow_files().items():
-        workflow = load_yaml(path)
+    for destination in workflow_files():
+        workflow = shipped_workflow(destination)
         if not _runs_on_every_pull_request(workflow):
             continue
         for job_id in pull_request_jobs(workflow, destination):
@@ -163,3 +202,95 @@ def _runs_on_every_pull_request(workflow: Mapping[str, Any]) -> bool:
     if "branches" in filters:
         return any(fnmatch.fnmatchcase(GATED_BRANCH, p) for p in filters["branches"])
     return not any(fnmatch.fnmatchcase(GATED_BRANCH, p) for p in filters.get("branches-ignore", []))
+
+
+def job_environment(job: Mapping[str, Any]) -> str | None:
+    """The GitHub environment a job runs in (`environment:` as a name or a mapping), or None."""
+    environment = job.get("environment")
+    if isinstance(environment, Mapping):
+        return str(environment["name"])
+    return None if environment is None else str(environment)
+
+
+_CLI_CALL: Final = re.compile(r"(?:^|[\s;|&(`$])vercel\s+([a-z][a-z-]*)", re.MULTILINE)
+
+
+def cli_commands(job: Mapping[str, Any]) -> list[str]:
+    """The Vercel CLI commands (`pull`, `deploy`, ...) a job's steps run, in order."""
+    return [
+        command for step in steps(job) for command in _CLI_CALL.findall(str(step.get("run", "")))
+    ]
+
+
+def environment_jobs(environment: str) -> dict[str, dict[str, Any]]:
+    """Every shipped job that runs in `environment`: `<workflow destination>: jobs.<id>` → job."""
+    return {
+        f"{destination}: jobs.{job_id}": job
+        for destination in workflow_files()
+        for job_id, job in jobs(shipped_workflow(destination)).items()
+        if job_environment(job) == environment
+    }
+
+
+def deploying_workflows(environment: str) -> tuple[str, ...]:
+    """The shipped workflows (destination paths) with a job in `environment`, sorted."""
+    return tuple(sorted({where.split(":")[0] for where in environment_jobs(environment)}))
+
+
+def vercel_api_commands(environment: str, local: Iterable[str]) -> tuple[str, ...]:
+    """The Vercel CLI commands the jobs in `environment` run, less the `local` ones (commands
+    that never call Vercel's API, so no credential needs to allow them), sorted.
+
+    A Vercel OIDC federation policy grants exactly these, so a policy can never lag behind
+    what the workflows run, nor allow more.
+    """
+    skip = set(local)
+    return tuple(
+        sorted(
+            {
+                command
+                for job in environment_jobs(environment).values()
+                for command in cli_commands(job)
+                if command not in skip
+            }
+        )
+    )
+
+
+def scheduled_runs_per_day(workflow: Mapping[str, Any], where: str) -> int:
+    """How many times a day the workflow's `schedule:` starts it.
+
+    Each cron must run every day (day-of-month, month and weekday `*`): a monthly cost is then
+    30 times the daily count. Minute and hour fields may be `*`, `*/n`, `a`, `a-b`, `a-b/n`
+    and comma lists of those.
+    """
+    total = 0
+    for entry in triggers(workflow).get("schedule") or []:
+        fields = str(entry["cron"]).split()
+        if len(fields) != 5 or fields[2:] != ["*", "*", "*"]:
+            raise ValueError(f"{where}: cron {entry['cron']!r} must run every day ('M H * * *')")
+        total += len(_cron_values(fields[0], 60, where)) * len(_cron_values(fields[1], 24, where))
+    return total
+
+
+def _cron_values(field: str, size: int, where: str) -> set[int]:
+    values: set[int] = set()
+    for part in field.split(","):
+        match = re.fullmatch(r"(\*|\d+(?:-\d+)?)(?:/(\d+))?", part)
+        if not match:
+            raise ValueError(f"{where}: cron field {field!r} is not understood")
+        span, step = match.group(1), int(match.group(2) or 1)
+        low, _, high = span.partition("-")
+        first, last = (0, size - 1) if span == "*" else (int(low), int(high or low))
+        if not 0 <= first <= last < size or step < 1:
+            raise ValueError(f"{where}: cron field {field!r} is out of range")
+        values.update(range(first, last + 1, step))
+    return values
+
+
+def health_check_minutes_per_day() -> int:
+    """Actions minutes the shipped health check is billed a day: scheduled runs x jobs x
+    `BILLED_MINUTES_PER_JOB`."""
+    workflow = shipped_workflow(HEALTH_CHECK_WORKFLOW)
+    runs = scheduled_runs_per_day(workflow, HEALTH_CHECK_WORKFLOW)
+    return runs * len(jobs(workflow)) * BILLED_MINUTES_PER_JOB

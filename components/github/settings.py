@@ -78,6 +78,7 @@ class GitHubSettings:
     disclosure_window_days: int
     environment_reviewer_team_ids: tuple[int, ...]
     environment_reviewer_user_ids: tuple[int, ...]
+    rollback_reviewer_team_ids: tuple[int, ...]
 
 
 def _team_access(item: Any) -> TeamAccess | None:
@@ -133,6 +134,19 @@ def load_github(r: Reader, stack: str) -> GitHubSettings:
             [],
             "at least one reviewer team or user id in production (deployments need approval)",
         )
+    rollback_teams = r.items("rollbackReviewerTeamIds", _positive_id, "a positive team id")
+    if production and not rollback_teams:
+        r.problem(
+            "rollbackReviewerTeamIds",
+            [],
+            "at least one on-call team id in production (who may roll production back)",
+        )
+    if not production and rollback_teams:
+        r.problem(
+            "rollbackReviewerTeamIds",
+            list(rollback_teams),
+            "no team ids outside production (only production has a rollback environment)",
+        )
     return GitHubSettings(
         owner=r.string("githubOwner", _GITHUB_LOGIN, "a GitHub organisation or user name"),
         repository=r.string(
@@ -173,4 +187,5 @@ def load_github(r: Reader, stack: str) -> GitHubSettings:
         disclosure_window_days=r.integer("disclosureWindowDays", 1, 365),
         environment_reviewer_team_ids=reviewer_teams,
         environment_reviewer_user_ids=reviewer_users,
+        rollback_reviewer_team_ids=rollback_teams,
     )

@@ -48,3 +48,21 @@ PREVIEW_URL_PATTERN: Final = "https://{project}-*.vercel.app"
 AlertSeverity = Literal["low", "medium", "high"]
 ALERT_SEVERITIES: Final[tuple[AlertSeverity, ...]] = ("low", "medium", "high")
 """Least severity of an anomaly that notifies (`high` means High and Critical)."""
+OIDC_AUDIENCE: Final = "https://vercel.com/api/login/oauth/token"
+"""The audience (`aud` claim) a GitHub OIDC token must carry for Vercel to exchange it: the
+one Vercel's own federation example uses; the app's `.github/vercel-cli/oidc-login.sh` requests
+its tokens for it."""
+CLI_CLIENT: Final = "vercel"
+"""The OIDC federation client whose tokens the deploy jobs obtain: the Vercel CLI."""
+CLI_CLIENT_ID: Final = "cl_HYyOPBNtFMfHhaUn9L4QPfTZz6TP47bp"
+"""The Vercel CLI's OAuth client id, which the provider sends for client `vercel` and the
+login script names in its token exchange (both read from their sources, CLI 60.1.3)."""
+LOCAL_CLI_COMMANDS: Final = ("build",)
+"""CLI commands that never call Vercel's API (`vercel build` reads `.vercel/project.json`), so
+no federation policy grants them. Every other command a deploy job runs is granted by its
+name: the policy's command ids are assumed to be the CLI's command names (docs/pipeline.md)."""
+
+ProjectRole = Literal["ADMIN", "PROJECT_DEVELOPER", "PROJECT_VIEWER"]
+PROJECT_ROLES: Final[tuple[ProjectRole, ...]] = ("ADMIN", "PROJECT_DEVELOPER", "PROJECT_VIEWER")
+"""Project roles Vercel gives a member or an access group (`ProjectMembers`,
+`AccessGroupProject`): Project Administrator, Project Developer, Project Viewer."""
