@@ -32,7 +32,7 @@ from components.sentry.monitoring import Monitoring, MonitoringArgs
 from components.supabase.database import Database, DatabaseArgs
 from components.vercel.alerts import VercelAlerts, VercelAlertsArgs
 from components.vercel.deploy_access import DeployAccess, DeployAccessArgs, FederatedDeployer
-from components.vercel.facts import LOCAL_CLI_COMMANDS
+from components.vercel.facts import LOCAL_CLI_COMMANDS, NEXTJS
 from components.vercel.hosting import Hosting, HostingArgs
 from components.vercel.variables import AppRuntimeValues
 from components.vercel.vercel_json import default_content_security_policy, render_vercel_json
@@ -215,6 +215,21 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         value=str(settings.alerts.ttfb_ms),
         opts=with_github,
     )
+
+    if production and settings.vercel.framework == NEXTJS:
+        # Repository-wide like the workflows that read it: production owns it.
+        github.ActionsVariable(
+            settings.name("first-load-js-budget"),
+            repository=repository_name,
+            variable_name=pipeline.FIRST_LOAD_JS_BUDGET_VARIABLE,
+            value=str(settings.alerts.first_load_js_kb),
+            opts=with_github,
+        )
+    elif production:
+        pulumi.log.warn(
+            f"vercelFramework {settings.vercel.framework}: the first-load JavaScript budget "
+            "reads Next.js build manifests, so pull requests are not held to it"
+        )
 
     target = settings.alerts.availability_target_percent
     outputs["availabilityTargetPercent"] = float(target)
