@@ -122,6 +122,7 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
                 depends_on=[hosting],
             ),
         )
+        outputs["availabilityDashboard"] = synthetic.availability_dashboard
         if synthetic.status_page_url is not None:
             outputs["statusPageSubdomain"] = synthetic.status_page_url
     else:

@@ -73,6 +73,7 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
     "checkly:index/check:Check": ("name",),
     "checkly:index/sslMonitor:SslMonitor": ("name",),
     "checkly:index/statusPageV3:StatusPageV3": ("url",),
+    "checkly:index/dashboard:Dashboard": ("customUrl",),
     "checkly:index/statusPageV3Component:StatusPageV3Component": ("statusPageId", "name"),
     "checkly:index/statusPageV3AutomationRule:StatusPageV3AutomationRule": (
         "statusPageId",

@@ -160,3 +160,14 @@ def test_bad_checkly_settings_name_key_value_and_allowed(
     with pytest.raises(ConfigError) as caught:
         record(stack, config=config, secrets=TEST_SECRETS)
     assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
+
+
+def test_availability_is_measured_on_a_private_dashboard_of_the_stacks_checks(
+    stack_inventory: Inventory,
+) -> None:
+    prefix = f"acme-web-{stack_inventory.stack}"
+    dashboard = stack_inventory.one("checkly:index/dashboard:Dashboard")
+    assert dashboard.inputs["tags"] == [prefix] and dashboard.inputs["isPrivate"] is True
+    assert stack_inventory.outputs["availabilityDashboard"] == f"{prefix}-availability"
+    tagged = [r for r in stack_inventory.resources if r.inputs.get("tags") == [prefix]]
+    assert len(tagged) >= 5, "every check carries the tag the dashboard selects"

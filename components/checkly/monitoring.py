@@ -119,6 +119,8 @@ class SyntheticMonitoringArgs:
 class SyntheticMonitoring(pulumi.ComponentResource):
     """Checkly monitors, checks and alert channels of one stack (and its status page)."""
 
+    availability_dashboard: pulumi.Output[str]
+    """Subdomain (under checklyhq.com) of the team's private availability dashboard."""
     status_page_url: pulumi.Output[str] | None
     """Subdomain of the public status page; None without one."""
 
@@ -282,10 +284,28 @@ class SyntheticMonitoring(pulumi.ComponentResource):
             opts=child,
         )
 
+        # Availability measured, not only computed: the stack's checks' success ratio (p95 and
+        # p99 response times too) over time, for the team, against the exported error budget.
+        dashboard = checkly.Dashboard(
+            f"{name}-availability",
+            custom_url=f"{prefix}-availability",
+            header=f"{args.domain}: availability and response times",
+            tags=tags,
+            is_private=True,
+            show_p95=True,
+            show_p99=True,
+            opts=child,
+        )
+        self.availability_dashboard: pulumi.Output[str] = dashboard.custom_url
         self.status_page_url = None
         if args.status_page:
             self.status_page_url = self._status_page(name, args, tags)
-        self.register_outputs({"status_page_url": self.status_page_url})
+        self.register_outputs(
+            {
+                "availability_dashboard": self.availability_dashboard,
+                "status_page_url": self.status_page_url,
+            }
+        )
 
     def _status_page(
         self, name: str, args: SyntheticMonitoringArgs, tags: list[str]
