@@ -36,6 +36,8 @@ class AlertSettings:
     lcp_ms: int
     fcp_ms: int
     ttfb_ms: int
+    first_load_js_kb: int
+    """Budget of a route's first-load JavaScript (gzip), checked on every pull request."""
     availability_target_percent: Decimal
 
 
@@ -81,6 +83,7 @@ def load_alerts(r: Reader) -> AlertSettings:
         lcp_ms=r.integer("alertLcpMs", 500, 60000),
         fcp_ms=r.integer("alertFcpMs", 300, 60000),
         ttfb_ms=r.integer("alertTtfbMs", 50, 60000),
+        first_load_js_kb=r.integer("performanceBudgetFirstLoadJsKb", 50, 5000),
         availability_target_percent=target,
     )
 

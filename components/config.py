@@ -22,6 +22,7 @@ import yaml
 from pulumi.runtime import config as runtime_config
 
 from components.alerts import AlertSettings, load_alerts
+from components.checkly.settings import ChecklySettings, load_checkly
 from components.cost import CostSettings, load_cost
 from components.github.settings import GitHubSettings, load_github
 from components.posthog import PostHogSettings, load_posthog
@@ -65,6 +66,7 @@ class Settings:
     vercel: VercelSettings
     supabase: SupabaseSettings
     sentry: SentrySettings
+    checkly: ChecklySettings
     alerts: AlertSettings
     posthog: PostHogSettings
     cost: CostSettings
@@ -99,11 +101,14 @@ class Secrets:
     """Sentry token for releases and source maps (SENTRY_AUTH_TOKEN, production)."""
     supabase_access_token: pulumi.Output[str] | None
     """Supabase Management API token; SUPABASE_ACCESS_TOKEN is used when absent."""
+    checkly_slack_webhook_url: pulumi.Output[str] | None
+    """Slack incoming-webhook URL Checkly posts alerts to (with alertSlackChannel)."""
 
 
 SECRET_KEYS = {
     "sentryAuthToken": "sentry_auth_token",
     "supabaseAccessToken": "supabase_access_token",
+    "checklySlackWebhookUrl": "checkly_slack_webhook_url",
 }
 """Secret config keys (not declared in Pulumi.yaml, see its comment) → Secrets field."""
 SECRET_KEY_STACKS: Final[dict[str, tuple[Stack, ...]]] = {
@@ -142,9 +147,18 @@ def load_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
         supabase=load_supabase(r, stack),
         alerts=load_alerts(r),
         sentry=load_sentry(r, app),
+        checkly=load_checkly(r, stack),
         posthog=load_posthog(r),
         cost=load_cost(r),
     )
+    if settings.checkly.enabled and settings.vercel.deployment_protection == "all_deployments":
+        # Checkly probes the custom domain from outside, where all_deployments answers 401.
+        r.problem(
+            "checklyAccountId",
+            settings.checkly.account_id,
+            "empty when vercelDeploymentProtection is all_deployments: the monitors could "
+            "not reach the protected domain (or use standard_protection)",
+        )
     if r.problems:
         raise ConfigError(r.problems)
     return settings

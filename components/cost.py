@@ -23,6 +23,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
 from components.alerts import MINUTES_PER_MONTH
+from components.checkly.facts import (
+    API_CHECKS,
+    API_RUNS_PER_PRICE_UNIT,
+    BROWSER_CHECKS,
+    BROWSER_RUNS_PER_PRICE_UNIT,
+    UPTIME_MONITORS,
+    URL_MONITORS_PER_PRICE_UNIT,
+)
+from components.checkly.settings import monthly_runs
 from components.github.pipeline import HEALTH_CHECK_WORKFLOW, health_check_minutes_per_day
 from components.reader import Reader
 from components.supabase.facts import COMPUTE_CREDIT_USD, COMPUTE_MONTHLY_USD, PAID_PLANS
@@ -31,6 +40,7 @@ if TYPE_CHECKING:
     from components.config import Settings
 
 CENT = Decimal("0.01")
+_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 DAYS_PER_MONTH: Final = MINUTES_PER_MONTH // (24 * 60)
 """The 30-day month every monthly figure here is stated for."""
 _PRICE_PER_MINUTE = re.compile(r"^\d(?:\.\d{1,4})?$")
@@ -41,10 +51,19 @@ class CostSettings:
     """Monthly budget and list prices (USD) the cost estimate uses; see Pulumi.yaml."""
 
     monthly_budget_usd: int
+    monthly_ceiling_usd: int
+    """0: no ceiling."""
+    prices_read_on: str
     price_vercel_seat_usd: int
     price_supabase_plan_usd: int
+    price_supabase_pitr_usd: int
+    price_github_advanced_security_per_committer_usd: int
+    github_active_committers: int
     price_sentry_plan_usd: int
     price_posthog_usd: int
+    price_checkly_api_per_10k_runs_usd: int
+    price_checkly_browser_per_1k_runs_usd: int
+    price_checkly_uptime_monitors_per_25_usd: int
     price_github_actions_minute_usd: Decimal
 
 
@@ -54,10 +73,24 @@ def load_cost(r: Reader) -> CostSettings:
     )
     return CostSettings(
         monthly_budget_usd=r.integer("monthlyBudgetUsd", 0, 1_000_000),
+        monthly_ceiling_usd=r.integer("monthlyCostCeilingUsd", 0, 1_000_000),
+        prices_read_on=r.string("pricesReadOn", _DATE, "a date YYYY-MM-DD"),
         price_vercel_seat_usd=r.integer("priceVercelSeatUsd", 0, 10_000),
         price_supabase_plan_usd=r.integer("priceSupabasePlanUsd", 0, 100_000),
+        price_supabase_pitr_usd=r.integer("priceSupabasePitrUsd", 0, 100_000),
+        price_github_advanced_security_per_committer_usd=r.integer(
+            "priceGithubAdvancedSecurityPerCommitterUsd", 0, 10_000
+        ),
+        github_active_committers=r.integer("githubActiveCommitters", 0, 100_000),
         price_sentry_plan_usd=r.integer("priceSentryPlanUsd", 0, 100_000),
         price_posthog_usd=r.integer("pricePosthogUsd", 0, 100_000),
+        price_checkly_api_per_10k_runs_usd=r.integer("priceChecklyApiPer10kRunsUsd", 0, 1_000),
+        price_checkly_browser_per_1k_runs_usd=r.integer(
+            "priceChecklyBrowserPer1kRunsUsd", 0, 1_000
+        ),
+        price_checkly_uptime_monitors_per_25_usd=r.integer(
+            "priceChecklyUptimeMonitorsPer25Usd", 0, 10_000
+        ),
         price_github_actions_minute_usd=(
             Decimal(minute_text) if _PRICE_PER_MINUTE.fullmatch(minute_text) else Decimal(0)
         ),
@@ -81,6 +114,8 @@ class CostEstimate:
     """A stack's monthly cost: its line items and their total."""
 
     items: tuple[LineItem, ...]
+    prices_read_on: str
+    """When the price keys were read from the vendors' pricing pages (`pricesReadOn`)."""
 
     @property
     def total_usd(self) -> Decimal:
@@ -89,6 +124,10 @@ class CostEstimate:
     def breakdown_usd(self) -> dict[str, float]:
         """Line items as `{key: usd}`, the shape the stack exports (Pulumi has no Decimal)."""
         return {item.key: float(item.usd) for item in self.items}
+
+    def basis(self) -> dict[str, str]:
+        """Line items as `{key: how it was computed}`, with the date the prices were read."""
+        return {item.key: f"{item.basis} (prices of {self.prices_read_on})" for item in self.items}
 
 
 def _usd(amount: Decimal | int) -> Decimal:
@@ -152,14 +191,86 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
                 f"Supabase {supabase.instance_size} compute"
                 + (" after the plan's compute credit" if carries_plan else ""),
             ),
+            LineItem(
+                "supabasePitr",
+                _usd(prices.price_supabase_pitr_usd if supabase.point_in_time_recovery else 0),
+                f"Supabase point-in-time recovery add-on, ${prices.price_supabase_pitr_usd}"
+                if supabase.point_in_time_recovery
+                else "no point-in-time recovery",
+            ),
+            github_advanced_security(settings),
             LineItem("sentryPlan", _usd(prices.price_sentry_plan_usd), "Sentry plan"),
             LineItem(
                 "posthog",
                 _usd(posthog_usd),
                 "PostHog" if settings.posthog.enabled else "PostHog not used",
             ),
+            *checkly_line_items(settings),
             health_check_item(settings),
-        )
+        ),
+        prices_read_on=prices.prices_read_on,
+    )
+
+
+def github_advanced_security(settings: Settings) -> LineItem:
+    """GitHub Advanced Security per active committer, billed to the repository's owner.
+
+    Only the production stack owns the repository (ARCHITECTURE.md), so only it counts it.
+    """
+    gh, prices = settings.github, settings.cost
+    if not (settings.is_production and gh.advanced_security and gh.visibility != "public"):
+        return LineItem("githubAdvancedSecurity", _usd(0), "no GitHub Advanced Security billed")
+    committers = prices.github_active_committers
+    price = prices.price_github_advanced_security_per_committer_usd
+    return LineItem(
+        "githubAdvancedSecurity",
+        _usd(committers * price),
+        f"GitHub Advanced Security: {committers} active committer(s) x ${price}",
+    )
+
+
+def checkly_line_items(settings: Settings) -> tuple[LineItem, ...]:
+    """Checkly usage at bundle prices: API and browser runs, uptime monitors.
+
+    Bundles are bought per account in whole units; per stack the share is proportional.
+    Retries of failing runs are billed too and are not in the estimate.
+    """
+    checkly, prices = settings.checkly, settings.cost
+    if not checkly.enabled:
+        return (LineItem("checkly", _usd(0), "Checkly not used"),)
+    api_runs = API_CHECKS * monthly_runs(checkly, checkly.frequency_minutes)
+    # The browser check always runs one location a run (components/checkly/monitoring.py).
+    browser_runs = BROWSER_CHECKS * (MINUTES_PER_MONTH // checkly.browser_frequency_minutes)
+    api = Decimal(api_runs) / API_RUNS_PER_PRICE_UNIT * prices.price_checkly_api_per_10k_runs_usd
+    browser = (
+        Decimal(browser_runs)
+        / BROWSER_RUNS_PER_PRICE_UNIT
+        * prices.price_checkly_browser_per_1k_runs_usd
+    )
+    uptime = (
+        Decimal(UPTIME_MONITORS)
+        / URL_MONITORS_PER_PRICE_UNIT
+        * prices.price_checkly_uptime_monitors_per_25_usd
+    )
+    return (
+        LineItem(
+            "checklyApiRuns",
+            _usd(api),
+            f"Checkly: {api_runs} API check runs x ${prices.price_checkly_api_per_10k_runs_usd}"
+            f" per {API_RUNS_PER_PRICE_UNIT}",
+        ),
+        LineItem(
+            "checklyBrowserRuns",
+            _usd(browser),
+            f"Checkly: {browser_runs} browser check runs x "
+            f"${prices.price_checkly_browser_per_1k_runs_usd} per {BROWSER_RUNS_PER_PRICE_UNIT}",
+        ),
+        LineItem(
+            "checklyUptimeMonitors",
+            _usd(uptime),
+            f"Checkly: {UPTIME_MONITORS} uptime monitors x "
+            f"${prices.price_checkly_uptime_monitors_per_25_usd} per {URL_MONITORS_PER_PRICE_UNIT}",
+        ),
     )
 
 

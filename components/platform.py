@@ -14,11 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_checkly as checkly
 import pulumi_github as github
 import pulumiverse_sentry as sentry
 import pulumiverse_vercel as vercel
 
 from components.alerts import monthly_error_budget_minutes
+from components.checkly.monitoring import SyntheticMonitoring, SyntheticMonitoringArgs
 from components.config import SECRET_KEY_STACKS, Secrets, Settings
 from components.cost import budget_warning, estimate_monthly_cost
 from components.github import pipeline
@@ -28,8 +30,9 @@ from components.github.facts import REPOSITORY_URL
 from components.github.repository import AppRepository, AppRepositoryArgs
 from components.sentry.monitoring import Monitoring, MonitoringArgs
 from components.supabase.database import Database, DatabaseArgs
+from components.vercel.alerts import VercelAlerts, VercelAlertsArgs
 from components.vercel.deploy_access import DeployAccess, DeployAccessArgs, FederatedDeployer
-from components.vercel.facts import LOCAL_CLI_COMMANDS
+from components.vercel.facts import LOCAL_CLI_COMMANDS, NEXTJS
 from components.vercel.hosting import Hosting, HostingArgs
 from components.vercel.variables import AppRuntimeValues
 from components.vercel.vercel_json import default_content_security_policy, render_vercel_json
@@ -99,6 +102,34 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         ),
         opts=with_vercel,
     )
+    VercelAlerts(
+        settings.name("vercel-alerts"),
+        VercelAlertsArgs(
+            team_id=settings.vercel.team_id,
+            project_id=hosting.project_id,
+            rule_name=f"{settings.app}-{settings.stack} anomalies",
+            minimum_severity=settings.vercel.alert_minimum_severity,
+            slack_channel_id=settings.vercel.alert_slack_channel_id,
+        ),
+        opts=with_vercel,
+    )
+    if settings.checkly.enabled:
+        synthetic = SyntheticMonitoring(
+            settings.name("synthetic"),
+            synthetic_monitoring_args(settings, secrets.checkly_slack_webhook_url),
+            opts=pulumi.ResourceOptions(
+                provider=checkly.Provider("checkly", account_id=settings.checkly.account_id),
+                depends_on=[hosting],
+            ),
+        )
+        outputs["availabilityDashboard"] = synthetic.availability_dashboard
+        if synthetic.status_page_url is not None:
+            outputs["statusPageSubdomain"] = synthetic.status_page_url
+    else:
+        pulumi.log.warn(
+            "checklyAccountId is not set: no synthetic monitoring from outside; uptime rests "
+            "on the GitHub health check alone"
+        )
     outputs["vercelProjectId"] = hosting.project_id
     outputs["productionUrl"] = hosting.production_url
     outputs["previewUrlPattern"] = hosting.preview_url_pattern
@@ -186,6 +217,21 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         opts=with_github,
     )
 
+    if production and settings.vercel.framework == NEXTJS:
+        # Repository-wide like the workflows that read it: production owns it.
+        github.ActionsVariable(
+            settings.name("first-load-js-budget"),
+            repository=repository_name,
+            variable_name=pipeline.FIRST_LOAD_JS_BUDGET_VARIABLE,
+            value=str(settings.alerts.first_load_js_kb),
+            opts=with_github,
+        )
+    elif production:
+        pulumi.log.warn(
+            f"vercelFramework {settings.vercel.framework}: the first-load JavaScript budget "
+            "reads Next.js build manifests, so pull requests are not held to it"
+        )
+
     target = settings.alerts.availability_target_percent
     outputs["availabilityTargetPercent"] = float(target)
     outputs["monthlyErrorBudgetMinutes"] = float(monthly_error_budget_minutes(target))
@@ -195,6 +241,8 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         pulumi.log.warn(warning)
     outputs["monthlyCostEstimateUsd"] = float(cost.total_usd)
     outputs["monthlyCostBreakdownUsd"] = cost.breakdown_usd()
+    outputs["monthlyCostBasis"] = cost.basis()
+    outputs["monthlyCostCeilingUsd"] = settings.cost.monthly_ceiling_usd
     outputs["monthlyBudgetUsd"] = settings.cost.monthly_budget_usd
     return PlatformOutputs(values=outputs)
 
@@ -271,6 +319,33 @@ def monitoring_args(settings: Settings) -> MonitoringArgs:
         alert_email=alerts.email,
         slack_workspace_id=alerts.slack_workspace_id,
         slack_channel=alerts.slack_channel,
+        protect=settings.is_production,
+    )
+
+
+def synthetic_monitoring_args(
+    settings: Settings, slack_webhook_url: pulumi.Input[str] | None
+) -> SyntheticMonitoringArgs:
+    """The stack's Checkly monitors: production pages on degradation and has a status page."""
+    checkly_settings, alerts = settings.checkly, settings.alerts
+    return SyntheticMonitoringArgs(
+        name_prefix=f"{settings.app}-{settings.stack}",
+        site_url=settings.site_url,
+        domain=settings.domain,
+        locations=checkly_settings.locations,
+        frequency_minutes=checkly_settings.frequency_minutes,
+        browser_frequency_minutes=checkly_settings.browser_frequency_minutes,
+        failed_runs_before_alert=checkly_settings.failed_runs_before_alert,
+        ssl_expiry_alert_days=checkly_settings.ssl_expiry_alert_days,
+        ttfb_ms=alerts.ttfb_ms,
+        lcp_ms=alerts.lcp_ms,
+        fcp_ms=alerts.fcp_ms,
+        alert_email=alerts.email,
+        slack_channel=alerts.slack_channel,
+        slack_webhook_url=slack_webhook_url,
+        parallel=checkly_settings.parallel,
+        notify_degraded=settings.is_production,
+        status_page=settings.is_production,
         protect=settings.is_production,
     )
 

@@ -126,7 +126,7 @@ fi
 #    while the proxy refuses them; a plugin found on PATH or in PULUMI_HOME is used).
 probe_dir=$(mktemp -d)
 trap 'rm -rf "$probe_dir"' EXIT
-for p in GITHUB VERCEL SENTRY RANDOM; do
+for p in $PROVIDERS; do
   name=$(echo "$p" | tr '[:upper:]' '[:lower:]')
   ver_var=PROVIDER_${p}_VERSION mod_var=PROVIDER_${p}_MODULE pseudo_var=PROVIDER_${p}_PSEUDO
   ver=${!ver_var} mod=${!mod_var} pseudo=${!pseudo_var}

@@ -624,6 +624,34 @@ def validate_cost_budget(
         report(problem, stacks[0].urn)
 
 
+def ceiling_problem(estimate: Any, ceiling: Any) -> str | None:
+    """The refusal when the estimate is above a hard ceiling (0: none), else None."""
+    try:
+        total, limit = Decimal(str(estimate)), Decimal(str(ceiling))
+    except (InvalidOperation, ValueError):
+        return None
+    if limit <= 0 or total <= limit:
+        return None
+    return (
+        f"cost: the monthly estimate ${total:.2f} is above the hard ceiling ${limit:.2f} "
+        "(monthlyCostCeilingUsd); lower a plan, or raise the ceiling deliberately"
+    )
+
+
+def validate_cost_ceiling(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Cost (mandatory): the stack's monthly estimate stays under its hard ceiling."""
+    stacks = [r for r in args.resources if r.resource_type == STACK_TYPE]
+    if not stacks:
+        args.not_applicable("no pulumi:pulumi:Stack resource")
+    outputs = stacks[0].props
+    estimate, ceiling = outputs.get("monthlyCostEstimateUsd"), outputs.get("monthlyCostCeilingUsd")
+    if estimate is None or ceiling is None:
+        args.not_applicable("the stack exports no monthlyCostEstimateUsd or monthlyCostCeilingUsd")
+    problem = ceiling_problem(estimate, ceiling)
+    if problem is not None:
+        report(problem, stacks[0].urn)
+
+
 # --------------------------------------------------------------------------- the pack
 
 ResourceRule = Callable[[ResourceValidationArgs, ReportViolation], None]
@@ -669,6 +697,9 @@ STACK_RULES: dict[str, tuple[str, StackRule, EnforcementLevel]] = {
     "cost-within-budget": (
         "Cost: the monthly estimate is within monthlyBudgetUsd (advisory)",
         validate_cost_budget, EnforcementLevel.ADVISORY),
+    "cost-under-ceiling": (
+        "Cost: the monthly estimate is under monthlyCostCeilingUsd (mandatory)",
+        validate_cost_ceiling, EnforcementLevel.MANDATORY),
 }  # fmt: skip
 
 BYPASS_SCHEMA = PolicyConfigSchema(

@@ -53,6 +53,11 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
     "vercel:index/firewallConfig:FirewallConfig": ("teamId", "projectId"),
     "vercel:index/projectProtectionBypass:ProjectProtectionBypass": ("teamId", "projectId"),
     "vercel:index/logDrain:LogDrain": ("teamId", "name"),
+    "vercel:index/alertRule:AlertRule": ("teamId", "name"),
+    "vercel:index/alertRuleSlackNotification:AlertRuleSlackNotification": (
+        "alertRuleId",
+        "slackChannelId",
+    ),
     # A federation policy is found by its id only; its name carries the project's (the
     # stack's), so two stacks never declare the same one.
     "vercel:index/oidcFederationPolicy:OidcFederationPolicy": ("teamId", "name"),
@@ -63,6 +68,17 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
         "projectId",
     ),
     "sentry:index/sentryTeam:SentryTeam": ("organization", "slug"),
+    # Checkly names each object by id; the stack's names carry the stack, so they never meet.
+    "checkly:index/urlMonitor:UrlMonitor": ("name",),
+    "checkly:index/check:Check": ("name",),
+    "checkly:index/sslMonitor:SslMonitor": ("name",),
+    "checkly:index/statusPageV3:StatusPageV3": ("url",),
+    "checkly:index/dashboard:Dashboard": ("customUrl",),
+    "checkly:index/statusPageV3Component:StatusPageV3Component": ("statusPageId", "name"),
+    "checkly:index/statusPageV3AutomationRule:StatusPageV3AutomationRule": (
+        "statusPageId",
+        "name",
+    ),
     "sentry:index/sentryOrganizationMember:SentryOrganizationMember": ("organization", "email"),
     "sentry:index/sentryProject:SentryProject": ("organization", "slug"),
     "sentry:index/sentryKey:SentryKey": ("organization", "project", "name"),
@@ -79,10 +95,17 @@ class MissingIdentityRuleError(KeyError):
     """A remote resource type has no entry in IDENTITY_KEYS."""
 
 
+CREATED_EACH_TIME = frozenset({"checkly:index/alertChannel:AlertChannel"})
+"""Types with no natural key: every create makes a new remote object, known by its id only,
+so two stacks can never manage the same one (the resource's URN stands for it)."""
+
+
 def remote_identity(resource: Registration) -> tuple[Any, ...] | None:
     """The remote object `resource` manages, or None for components and local resources."""
     if not resource.custom or resource.type.startswith(LOCAL_TYPE_PREFIXES):
         return None
+    if resource.type in CREATED_EACH_TIME:
+        return (resource.type, resource.urn)
     keys = IDENTITY_KEYS.get(resource.type)
     if keys is None:
         raise MissingIdentityRuleError(

@@ -65,6 +65,7 @@ PACKAGES: dict[str, Package] = {
         Package("random", "random-4.21.1+f64d8726.schema.json"),
         Package("sentry", "sentry-0.0.9.schema.json"),
         Package("vercel", "vercel-3.16.0+f0a72e2.schema.json", newer_sdk="pulumiverse_vercel"),
+        Package("checkly", "checkly-2.11.0.schema.json", newer_sdk="pulumi_checkly"),
     )
 }
 """Every package whose resources the program may register; any other prefix fails the test."""

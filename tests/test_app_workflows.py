@@ -418,7 +418,8 @@ def test_dependabot_runs_report_without_deploying() -> None:
         assert job_spec["env"]["DEPLOY_PREVIEW"] == "${{ github.actor != 'dependabot[bot]' }}"
         for step_spec in steps(job_spec):
             if step_spec["name"] != explain["name"]:
-                assert step_spec.get("if") == "env.DEPLOY_PREVIEW == 'true'", step_spec["name"]
+                condition = str(step_spec.get("if"))
+                assert condition.split(" && ")[0] == "env.DEPLOY_PREVIEW == 'true'", condition
     comment = scripts(job("deploy.yml", "preview-comment"))
     assert 'if [ -z "$PREVIEW_URL" ]; then' in comment
 
@@ -995,3 +996,18 @@ def test_the_login_script_is_valid_bash() -> None:
         ["bash", "-n", str(LOGIN_SCRIPT)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_pull_request_build_is_held_to_the_first_load_js_budget() -> None:
+    """Performance budget (seed: < 500 KB): measured after the build, in the job that holds
+    nothing, so the required "Preview build" check fails above it."""
+    build = job("deploy.yml", "preview-build")
+    names = [s["name"] for s in steps(build)]
+    budget = steps(build)[names.index("First-load JavaScript budget")]
+    assert names.index("Build") < names.index("First-load JavaScript budget")
+    assert budget["env"] == {
+        "BUDGET_KB": f"${{{{ vars.{pipeline.FIRST_LOAD_JS_BUDGET_VARIABLE} }}}}"
+    }
+    assert pipeline.FIRST_LOAD_JS_SCRIPT in budget["run"] and '"$BUDGET_KB"' in budget["run"]
+    assert (APP_REPO_DIR / pipeline.FIRST_LOAD_JS_SCRIPT).is_file()
+    assert "Preview build" in pipeline.required_status_checks()

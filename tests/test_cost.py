@@ -18,35 +18,53 @@ from tools.recorder import ROOT, Inventory, record, stack_config
 
 # Worked by hand from the stack files and Pulumi.yaml's default prices:
 # production: Vercel 3 seats x $20 = 60; Supabase pro $25; small compute $15 - $10 credit = 5;
+#             PITR add-on $100; GitHub Advanced Security 5 committers x $49 = 245;
 #             Sentry $26; PostHog free tier 0; health check: every 5 minutes = 288 runs a
 #             day x 1 job x 1 billed minute x 30 days = 8640 minutes x $0.006 = 51.84
-#             (a private repository)                                           → $167.84
+#             (a private repository);
+#             Checkly: API check every minute from 3 locations in parallel = 43200 x 3 =
+#             129600 runs x $2 per 10k = 25.92; browser check every 10 minutes, one location
+#             a run = 4320 runs x $5 per 1k = 21.60; 3 uptime monitors x $10 per 25 = 1.20
+#                                                                              → $561.56
 # staging:    Vercel 0 seats = 0; Supabase plan 0 (the organisation's plan, and with it the
 #             $10 compute credit, is counted in production); micro compute $10;
+#             no PITR; Advanced Security is the repository's, counted in production;
 #             Sentry 0 (the organisation's plan is counted in production); PostHog 0;
-#             health check 0 (production ships the workflow)                   → $10
+#             health check 0 (production ships the workflow);
+#             Checkly: API every 10 minutes, one location a run = 4320 runs = 0.864 → 0.86;
+#             browser every 60 minutes = 720 runs = 3.60; uptime monitors 1.20  → $15.66
 EXPECTED = {
     "production": (
         {
             "vercelSeats": "60",
             "supabasePlan": "25",
             "supabaseCompute": "5",
+            "supabasePitr": "100",
+            "githubAdvancedSecurity": "245",
             "sentryPlan": "26",
             "posthog": "0",
+            "checklyApiRuns": "25.92",
+            "checklyBrowserRuns": "21.60",
+            "checklyUptimeMonitors": "1.20",
             "githubActionsHealthCheck": "51.84",
         },
-        "167.84",
+        "561.56",
     ),
     "staging": (
         {
             "vercelSeats": "0",
             "supabasePlan": "0",
             "supabaseCompute": "10",
+            "supabasePitr": "0",
+            "githubAdvancedSecurity": "0",
             "sentryPlan": "0",
             "posthog": "0",
+            "checklyApiRuns": "0.86",
+            "checklyBrowserRuns": "3.60",
+            "checklyUptimeMonitors": "1.20",
             "githubActionsHealthCheck": "0",
         },
-        "10",
+        "15.66",
     ),
 }
 
@@ -75,7 +93,7 @@ def test_estimate_and_breakdown_are_exported(stack: str, inventory: Any) -> None
     items, total = EXPECTED[stack]
     assert inv.outputs["monthlyCostEstimateUsd"] == float(total), stack
     assert inv.outputs["monthlyCostBreakdownUsd"] == {k: float(v) for k, v in items.items()}
-    assert inv.outputs["monthlyBudgetUsd"] == {"production": 250, "staging": 60}[stack]
+    assert inv.outputs["monthlyBudgetUsd"] == {"production": 600, "staging": 60}[stack]
     assert not [w for w in inv.warnings if "monthly cost estimate" in w], inv.warnings
 
 
@@ -107,7 +125,9 @@ def test_supabase_plan_and_credit_counted_once_per_organisation() -> None:
     production = estimate_monthly_cost(_settings("production"))
     staging = estimate_monthly_cost(_settings("staging", priceSupabasePlanUsd=0))
     supabase = {
-        stack: {i.key: i.usd for i in estimate.items if i.key.startswith("supabase")}
+        stack: {
+            i.key: i.usd for i in estimate.items if i.key in ("supabasePlan", "supabaseCompute")
+        }
         for stack, estimate in (("production", production), ("staging", staging))
     }
     assert supabase["staging"] == {"supabasePlan": Decimal(0), "supabaseCompute": Decimal(10)}
@@ -179,12 +199,12 @@ def test_the_shipped_health_check_is_what_the_estimate_counts() -> None:
 
 
 def test_budget_warning_only_above_budget() -> None:
-    estimate = estimate_monthly_cost(_settings("production"))  # $167.84
-    assert budget_warning(estimate, 168) is None
-    assert budget_warning(estimate, 250) is None
-    warning = budget_warning(estimate, 100)
+    estimate = estimate_monthly_cost(_settings("production"))  # $561.56
+    assert budget_warning(estimate, 562) is None
+    assert budget_warning(estimate, 600) is None
+    warning = budget_warning(estimate, 561)
     assert warning is not None
-    assert "$167.84" in warning and "monthlyBudgetUsd $100" in warning, warning
+    assert "$561.56" in warning and "monthlyBudgetUsd $561" in warning, warning
     assert "vercelSeats $60.00" in warning, warning
 
 
@@ -193,8 +213,8 @@ def test_over_budget_is_reported_at_preview() -> None:
     config[f"{project_name()}:monthlyBudgetUsd"] = 5
     inv = record("staging", config=config, secrets=TEST_SECRETS)
     warnings = [w for w in inv.warnings if "monthly cost estimate" in w]
-    assert len(warnings) == 1 and "$10.00" in warnings[0], inv.warnings
-    assert inv.outputs["monthlyCostEstimateUsd"] == 10.0
+    assert len(warnings) == 1 and "$15.66" in warnings[0], inv.warnings
+    assert inv.outputs["monthlyCostEstimateUsd"] == 15.66
 
 
 @pytest.mark.parametrize(
@@ -222,3 +242,24 @@ def test_bad_cost_input_names_key_value_and_allowed(
     with pytest.raises(ConfigError) as caught:
         _settings(stack, **{key: value})
     assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
+
+
+def test_every_line_states_its_basis_and_the_date_prices_were_read() -> None:
+    basis = estimate_monthly_cost(_settings("production")).basis()
+    assert basis["githubAdvancedSecurity"] == (
+        "GitHub Advanced Security: 5 active committer(s) x $49 (prices of 2026-12-02)"
+    )
+    assert basis["checklyApiRuns"].startswith("Checkly: 129600 API check runs x $2 per 10000")
+    assert all(text.endswith("(prices of 2026-12-02)") for text in basis.values()), basis
+
+
+def test_a_public_repository_bills_no_advanced_security() -> None:
+    settings = _settings("production", githubVisibility="public")
+    items = {i.key: i.usd for i in estimate_monthly_cost(settings).items}
+    assert items["githubAdvancedSecurity"] == Decimal(0)
+
+
+def test_the_stack_exports_its_ceiling_and_the_basis_table(inventory: Any) -> None:
+    outputs = inventory("production").outputs
+    assert outputs["monthlyCostCeilingUsd"] == 900
+    assert set(outputs["monthlyCostBasis"]) == set(outputs["monthlyCostBreakdownUsd"])

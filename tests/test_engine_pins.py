@@ -12,7 +12,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "engine"
-PROVIDERS = ("GITHUB", "VERCEL", "SENTRY", "RANDOM")
 
 
 def _versions() -> dict[str, str]:
@@ -50,7 +49,18 @@ def _semver(version: str) -> tuple[int, int, int]:
 
 
 VERSIONS = _versions()
+PROVIDERS = tuple(VERSIONS["PROVIDERS"].strip('"').split())
 REQUIREMENTS = _requirements()
+
+
+def test_every_provider_sdk_the_program_pins_has_its_plugin_listed() -> None:
+    listed = {VERSIONS[f"PROVIDER_{provider}_PYPI"] for provider in PROVIDERS}
+    sdks = {
+        package
+        for package in REQUIREMENTS
+        if package.startswith(("pulumi-", "pulumiverse-")) and package != "pulumi-policy"
+    }
+    assert sdks == listed, "engine/versions.env PROVIDERS must list every provider SDK"
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

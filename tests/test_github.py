@@ -384,7 +384,23 @@ def test_each_stack_owns_its_health_check_variables(inventory: Inv) -> None:
                 stack
             ]: f"https://{inventory(stack).outputs['domain']}",
             pipeline.REPOSITORY_TTFB_BUDGET_VARIABLE[stack]: budget,
+            # Repository-wide, so production's: the pull-request build's budget.
+            **({pipeline.FIRST_LOAD_JS_BUDGET_VARIABLE: "500"} if stack == "production" else {}),
         }
         owned[stack] = set(variables)
     assert owned["staging"].isdisjoint(owned["production"])
     assert owned["staging"] | owned["production"] == set(pipeline.REPOSITORY_VARIABLES)
+
+
+def test_no_first_load_js_budget_for_a_framework_without_next_manifests() -> None:
+    config = stack_config("production")
+    config["webapp-platform:vercelFramework"] = "astro"
+    inv = record("production", config=config, secrets=TEST_SECRETS)
+    names = {
+        r.inputs["variableName"]
+        for r in inv.of_type("github:index/actionsVariable:ActionsVariable")
+    }
+    assert pipeline.FIRST_LOAD_JS_BUDGET_VARIABLE not in names
+    assert any("first-load JavaScript budget reads Next.js" in w for w in inv.warnings), (
+        inv.warnings
+    )

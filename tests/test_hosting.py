@@ -719,3 +719,33 @@ def test_posthog_host_reduced_to_its_origin() -> None:
         assert origin in directives["connect-src"], (host, directives["connect-src"])
     eu = default_content_security_policy("https://eu.i.posthog.com")
     assert "https://eu-assets.i.posthog.com" in _check_csp(eu)["script-src"]
+
+
+# --------------------------------------------------------------------------- anomaly alerts
+
+ALERT_RULE = "vercel:index/alertRule:AlertRule"
+
+
+@pytest.mark.parametrize(("stack", "severity"), [("production", "medium"), ("staging", "high")])
+def test_vercel_alerts_on_error_and_usage_anomalies_of_the_stacks_project(
+    inventory: Callable[[str], Inventory], stack: str, severity: str
+) -> None:
+    rule = inventory(stack).one(ALERT_RULE)
+    assert rule.inputs["ruleScope"] == {
+        "type": "include",
+        "projectIds": [f"acme-web-{stack}-hosting-project-id"],
+    }, rule.urn
+    assert [t["type"] for t in rule.inputs["triggers"]] == ["error_anomaly", "usage_anomaly"]
+    assert rule.inputs["matchMinimumSeverityLevel"] == severity, rule.urn
+    assert rule.inputs["notificationSettings"] == {"enableTeamOwnerNotifications": True}
+    assert not inventory(stack).of_type(
+        "vercel:index/alertRuleSlackNotification:AlertRuleSlackNotification"
+    )
+
+
+def test_vercel_alerts_also_post_to_a_configured_slack_channel() -> None:
+    config = stack_config("production")
+    config[f"{project_name()}:vercelAlertSlackChannelId"] = "C0123ABCDE"
+    inv = record("production", config=config, secrets=TEST_SECRETS)
+    slack = inv.one("vercel:index/alertRuleSlackNotification:AlertRuleSlackNotification")
+    assert slack.inputs["slackChannelId"] == "C0123ABCDE", slack.urn

@@ -627,6 +627,15 @@ def test_cost_is_quiet_within_the_budget_and_speaks_above_it() -> None:
     one(violations(rules.validate_cost_budget, above), "$125.50", "above the budget $60.00")
 
 
+def test_cost_ceiling_refuses_only_above_a_set_ceiling() -> None:
+    under = stack_outputs("production", monthlyCostEstimateUsd=509.72, monthlyCostCeilingUsd=900)
+    assert violations(rules.validate_cost_ceiling, under) == []
+    none = stack_outputs("production", monthlyCostEstimateUsd=5000, monthlyCostCeilingUsd=0)
+    assert violations(rules.validate_cost_ceiling, none) == []
+    over = stack_outputs("production", monthlyCostEstimateUsd=950.5, monthlyCostCeilingUsd=900)
+    one(violations(rules.validate_cost_ceiling, over), "$950.50", "hard ceiling $900.00")
+
+
 def test_cost_falls_back_to_the_budget_in_the_stack_config() -> None:
     args = stack_outputs("production", monthlyCostEstimateUsd=300)
     found: list[str] = []

@@ -88,8 +88,21 @@ REPOSITORY_TTFB_BUDGET_VARIABLE: Final[dict[str, str]] = {
 """The repository-level variable each stack owns: the health check's budget of median server
 time in milliseconds (the stack's `alertTtfbMs`)."""
 
+FIRST_LOAD_JS_BUDGET_VARIABLE: Final = "FIRST_LOAD_JS_BUDGET_KB"
+"""Repository-level variable (production owns it, like every repository-wide object): the
+first-load JavaScript budget the pull-request build is held to; unset for a framework other
+than Next.js, whose build manifests the check reads."""
+FIRST_LOAD_JS_SCRIPT: Final = ".github/scripts/first_load_js.py"
+"""The budget check the preview build runs (shipped under `app_repo/`)."""
+
 REPOSITORY_VARIABLES: Final = tuple(
-    sorted([*REPOSITORY_URL_VARIABLE.values(), *REPOSITORY_TTFB_BUDGET_VARIABLE.values()])
+    sorted(
+        [
+            *REPOSITORY_URL_VARIABLE.values(),
+            *REPOSITORY_TTFB_BUDGET_VARIABLE.values(),
+            FIRST_LOAD_JS_BUDGET_VARIABLE,
+        ]
+    )
 )
 """Repository-level Actions variables the workflows read."""
 

@@ -56,9 +56,8 @@ class BypassActor:
 class GitHubSettings:
     """The application repository and its protection; see Pulumi.yaml for each key.
 
-    `signedCommitsWaiver` and `githubAdvancedSecurity` are only checked here (a waiver must give
-    a reason; a non-public production repository needs Advanced Security): they configure
-    nothing, so they are not carried on.
+    `signedCommitsWaiver` is only checked here (a waiver must give a reason): it configures
+    nothing, so it is not carried on.
     """
 
     owner: str
@@ -66,6 +65,9 @@ class GitHubSettings:
     description: str
     topics: tuple[str, ...]
     visibility: Visibility
+    advanced_security: bool
+    """GitHub Advanced Security is on (required for a non-public production repository;
+    billed per active committer)."""
     repository_import_id: str
     required_approving_review_count: int
     require_signed_commits: bool
@@ -160,6 +162,7 @@ def load_github(r: Reader, stack: str) -> GitHubSettings:
             max_items=20,
         ),
         visibility=cast(Visibility, visibility),
+        advanced_security=advanced_security,
         repository_import_id=r.string(
             "githubRepositoryImportId",
             _GITHUB_REPOSITORY,

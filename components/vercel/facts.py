@@ -9,6 +9,8 @@ FRAMEWORKS: Final = (
     "gatsby", "angular", "vue", "hydrogen", "solidstart-1", "react-router",
 )  # fmt: skip
 """Framework presets `vercelFramework` may name."""
+NEXTJS: Final = "nextjs"
+"""The framework whose build manifests the first-load JavaScript budget reads."""
 NODE_VERSIONS: Final = ("20.x", "22.x", "24.x")
 REGIONS: Final = (
     "arn1", "bom1", "cdg1", "cle1", "cpt1", "dub1", "dxb1", "fra1", "gru1", "hkg1",
@@ -45,6 +47,9 @@ PUBLIC_PREFIX: Final = "NEXT_PUBLIC_"
 PREVIEW_URL_PATTERN: Final = "https://{project}-*.vercel.app"
 """Glob of the URLs Vercel generates per deployment (`{project}-{hash}-{team}.vercel.app`)."""
 
+AlertSeverity = Literal["low", "medium", "high"]
+ALERT_SEVERITIES: Final[tuple[AlertSeverity, ...]] = ("low", "medium", "high")
+"""Least severity of an anomaly that notifies (`high` means High and Critical)."""
 OIDC_AUDIENCE: Final = "https://vercel.com/api/login/oauth/token"
 """The audience (`aud` claim) a GitHub OIDC token must carry for Vercel to exchange it: the
 one Vercel's own federation example uses; the app's `.github/vercel-cli/oidc-login.sh` requests

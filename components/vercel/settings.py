@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from components.reader import EMAIL, HTTPS_URL, ONE_LINE, Reader, cidr
 from components.vercel.facts import (
+    ALERT_SEVERITIES,
     DEPLOYMENT_TYPES,
     FRAMEWORKS,
     NODE_VERSIONS,
@@ -19,12 +20,14 @@ from components.vercel.facts import (
     RATE_LIMIT_MAX_WINDOW_SECONDS,
     RATE_LIMIT_MIN_WINDOW_SECONDS,
     REGIONS,
+    AlertSeverity,
     DeploymentProtection,
     ProjectRole,
 )
 
 _VERCEL_TEAM_ID = re.compile(r"^team_[A-Za-z0-9]{16,32}$")
 _VERCEL_PROJECT_ID = re.compile(r"^prj_[A-Za-z0-9]{16,40}$")
+_SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,12}$")
 _RELATIVE_DIR = re.compile(r"^(?!/)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$")
 _VERCEL_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
 _ACCESS_GROUP_ID = re.compile(r"^ag_[A-Za-z0-9]{16,40}$")
@@ -70,6 +73,8 @@ class VercelSettings:
     seats: int
     content_security_policy: str
     project_import_id: str
+    alert_minimum_severity: AlertSeverity
+    alert_slack_channel_id: str
     project_members: tuple[ProjectMember, ...]
     access_groups: tuple[AccessGroupRole, ...]
 
@@ -136,6 +141,15 @@ def load_vercel(r: Reader) -> VercelSettings:
             "vercelProjectImportId",
             _VERCEL_PROJECT_ID,
             "a Vercel project id prj_...",
+            optional=True,
+        ),
+        alert_minimum_severity=cast(
+            AlertSeverity, r.string("vercelAlertMinimumSeverity", choices=ALERT_SEVERITIES)
+        ),
+        alert_slack_channel_id=r.string(
+            "vercelAlertSlackChannelId",
+            _SLACK_CHANNEL_ID,
+            "a Slack channel id such as C0123ABCD",
             optional=True,
         ),
         project_members=r.items(
