@@ -105,18 +105,42 @@ class Secrets:
     """Slack incoming-webhook URL Checkly posts alerts to (with alertSlackChannel)."""
 
 
-SECRET_KEYS = {
-    "sentryAuthToken": "sentry_auth_token",
-    "supabaseAccessToken": "supabase_access_token",
-    "checklySlackWebhookUrl": "checkly_slack_webhook_url",
+@dataclass(frozen=True)
+class SecretKey:
+    """One secret config key (not declared in Pulumi.yaml, see its comment)."""
+
+    field: str
+    """The `Secrets` field it fills."""
+    stacks: tuple[Stack, ...]
+    """The stacks that use it; `make bootstrap` asks for no key a stack does not use."""
+    without: str
+    """What the stack lacks while it is unset (said by `make bootstrap`)."""
+    optional: bool = False
+    """Unset is a normal choice, not something missing."""
+
+
+SECRET_KEYS: Final[dict[str, SecretKey]] = {
+    # The Sentry release token reaches production's environment only (rule S11).
+    "sentryAuthToken": SecretKey(
+        "sentry_auth_token",
+        ("production",),
+        "the app's deploy workflow uploads no Sentry releases until it is set",
+    ),
+    "supabaseAccessToken": SecretKey(
+        "supabase_access_token",
+        STACKS,
+        "optional: without it the Supabase provider reads SUPABASE_ACCESS_TOKEN at run time "
+        "(in CI, the environment's secret), which keeps the token out of the stack",
+        optional=True,
+    ),
+    "checklySlackWebhookUrl": SecretKey(
+        "checkly_slack_webhook_url",
+        STACKS,
+        "optional: Checkly alerts go to Slack only with it (and alertSlackChannel)",
+        optional=True,
+    ),
 }
-"""Secret config keys (not declared in Pulumi.yaml, see its comment) → Secrets field."""
-SECRET_KEY_STACKS: Final[dict[str, tuple[Stack, ...]]] = {
-    "sentryAuthToken": ("production",),
-    "supabaseAccessToken": STACKS,
-}
-"""Which stacks use each secret key: the Sentry release token reaches production's
-environment only (rule S11). `make bootstrap` asks for no key a stack does not use."""
+"""Every secret config key, once: what it fills, which stacks use it, what lacks without it."""
 
 
 def load_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
@@ -192,7 +216,7 @@ def settings_from_pulumi() -> tuple[Settings, Secrets]:
     secrets = Secrets(
         **{
             field: config.get_secret(key) if secret_values[key] is not None else None
-            for key, field in SECRET_KEYS.items()
+            for key, field in ((k, spec.field) for k, spec in SECRET_KEYS.items())
         }
     )
     return settings, secrets

@@ -21,7 +21,7 @@ import pulumiverse_vercel as vercel
 
 from components.alerts import monthly_error_budget_minutes
 from components.checkly.monitoring import SyntheticMonitoring, SyntheticMonitoringArgs
-from components.config import SECRET_KEY_STACKS, Secrets, Settings
+from components.config import SECRET_KEYS, Secrets, Settings
 from components.cost import budget_warning, estimate_monthly_cost
 from components.github import pipeline
 from components.github.app_files import app_repository_files, codeowners, security_policy
@@ -156,7 +156,7 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
             hosting.protection_bypass_secret
         )
     # The Sentry release token reaches only production's environment (rule S11).
-    if settings.stack in SECRET_KEY_STACKS["sentryAuthToken"] and (
+    if settings.stack in SECRET_KEYS["sentryAuthToken"].stacks and (
         secrets.sentry_auth_token is not None
     ):
         environment_secrets[pipeline.SENTRY_AUTH_TOKEN] = secrets.sentry_auth_token

@@ -38,21 +38,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from components.config import SECRET_KEY_STACKS, SECRET_KEYS, STACKS, Stack
+from components.config import SECRET_KEYS, STACKS, Stack
 from tools.delivery import setup_lines
 from tools.preview_mode import shown_url
 
 ROOT = Path(__file__).resolve().parent.parent
 KMS_SCHEMES = ("awskms", "gcpkms", "azurekeyvault", "hashivault")
-SECRET_USE = {
-    "sentryAuthToken": "the app's deploy workflow uploads no Sentry releases until it is set",
-    "supabaseAccessToken": (
-        "optional: without it the Supabase provider reads SUPABASE_ACCESS_TOKEN at run time "
-        "(in CI, the environment's secret), which keeps the token out of the stack"
-    ),
-}
-"""What a stack lacks without each secret key, said when it is missing."""
-OPTIONAL = {"supabaseAccessToken"}
 
 
 class BootstrapError(Exception):
@@ -224,7 +215,7 @@ def _set_secrets(pulumi: Pulumi, stack: Stack, env: Mapping[str, str], report: R
         value = env.get(variable)
         if value is not None and not value.strip():
             raise BootstrapError(f"{variable} is set but empty")
-        if stack not in SECRET_KEY_STACKS[key]:
+        if stack not in SECRET_KEYS[key].stacks:
             note = f"{key}: not used by {stack}"
             report.done.append(note + (f" (ignored {variable})" if value else ""))
             continue
@@ -238,10 +229,12 @@ def _set_secrets(pulumi: Pulumi, stack: Stack, env: Mapping[str, str], report: R
                     f"{key} is stored in plain text: export {variable} and rerun to store it "
                     "as a secret"
                 )
-            elif key in OPTIONAL:
-                report.done.append(f"{key}: not set ({SECRET_USE[key]})")
+            elif SECRET_KEYS[key].optional:
+                report.done.append(f"{key}: not set ({SECRET_KEYS[key].without})")
             else:
-                report.missing.append(f"{key}: export {variable} and rerun; {SECRET_USE[key]}")
+                report.missing.append(
+                    f"{key}: export {variable} and rerun; {SECRET_KEYS[key].without}"
+                )
             continue
         if is_secret:
             current = pulumi.run("config", "get", key, "--stack", stack).stdout.rstrip("\n")
