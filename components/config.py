@@ -26,7 +26,8 @@ from components.github.settings import GitHubSettings, load_github
 from components.posthog import PostHogSettings, load_posthog
 from components.reader import ConfigError, Reader, project_name, schema, show
 from components.sentry.settings import SentrySettings, load_sentry
-from components.supabase.settings import SupabaseSettings, load_supabase
+from components.supabase.facts import EXISTING_PASSWORD_KEY, SMTP_PASSWORD_KEY
+from components.supabase.settings import SupabaseSettings, load_supabase, required_secrets
 from components.vercel.settings import VercelSettings, load_vercel
 
 Stack = Literal["staging", "production"]
@@ -96,12 +97,18 @@ class Secrets:
     """Sentry token for releases and source maps (SENTRY_AUTH_TOKEN, production)."""
     supabase_access_token: pulumi.Output[str] | None
     """Supabase Management API token; SUPABASE_ACCESS_TOKEN is used when absent."""
+    supabase_smtp_password: pulumi.Output[str] | None
+    """Password of the custom SMTP server auth sends e-mail through (rule S13)."""
+    supabase_existing_db_password: pulumi.Output[str] | None
+    """An adopted Supabase project's current database password (rule R5)."""
 
 
 SECRET_KEYS = {
     "vercelToken": "vercel_token",
     "sentryAuthToken": "sentry_auth_token",
     "supabaseAccessToken": "supabase_access_token",
+    SMTP_PASSWORD_KEY: "supabase_smtp_password",
+    EXISTING_PASSWORD_KEY: "supabase_existing_db_password",
 }
 """Secret config keys (not declared in Pulumi.yaml, see its comment) → Secrets field."""
 
@@ -158,6 +165,13 @@ def settings_from_pulumi() -> tuple[Settings, Secrets]:
             raw[key] = value
     secret_values = {key: raw.pop(key, None) for key in SECRET_KEYS}
     settings = load_settings(pulumi.get_stack(), raw)
+    missing = [
+        f"{key}: missing; this key is required ({why}): pulumi config set --secret {key} ..."
+        for key, why in required_secrets(settings.supabase).items()
+        if secret_values.get(key) is None
+    ]
+    if missing:
+        raise ConfigError(missing)
     secrets = Secrets(
         **{
             field: config.get_secret(key) if secret_values[key] is not None else None
