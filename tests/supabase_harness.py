@@ -13,8 +13,10 @@ password and pooler.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi.dynamic
@@ -43,6 +45,10 @@ GENERATED = "Generated0Password0For0The0Harness0Ab1"
 SMTP_PASSWORD = "smtp-secret-for-the-harness-0123"
 REQUEST_TIMEOUT = 0.2
 """Real seconds a call may take in these tests: a delayed fault outlasts it."""
+RECORDED_STATE: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "fixtures" / "supabase_project_state_2f12a3f.json").read_text()
+)
+"""A production Project state written by the single-resource provider of 2f12a3f."""
 
 
 @dataclass
@@ -443,3 +449,60 @@ _CHECKS: dict[str, tuple[Check, ...]] = {
     "network": (_network,),
     "auth": (_auth,),
 }
+
+
+# ---------------------------------------------------------------------- the recorded state
+
+
+def live_recorded_project(fake: FakeSupabase) -> FakeProject:
+    """The production project `RECORDED_STATE` describes, live on the fake API."""
+    outs, inputs = RECORDED_STATE["outputs"], RECORDED_STATE["inputs"]
+    project = fake.add_project(
+        outs["name"],
+        outs["organization_slug"],
+        region=outs["region"],
+        password=inputs["db_pass"],
+        size="small",
+        pitr_variant="pitr_7",
+        ssl_enforced=True,
+        cidrs_v4=["203.0.113.0/24"],
+        cidrs_v6=["2001:db8:1234::/48"],
+        default_pool_size=20,
+    )
+    project.auth.update(
+        site_url="https://your-domain.com",
+        uri_allow_list="https://your-domain.com",
+        mailer_otp_exp=3600,
+    )
+    return project
+
+
+def adopt_recorded_state(stack: Stack, project: FakeProject) -> Desired:
+    """Put `RECORDED_STATE` into `stack` for `project`; what the program now asks for it."""
+    outs, inputs = RECORDED_STATE["outputs"], RECORDED_STATE["inputs"]
+    stack.state["project"] = Record(project.ref, {**outs, "ref": project.ref}, inputs)
+    return Desired(
+        name=outs["name"],
+        organization_slug=outs["organization_slug"],
+        region=outs["region"],
+        password=inputs["db_pass"],
+        pitr=True,
+        pool_size=20,
+        cidrs=("203.0.113.0/24", "2001:db8:1234::/48"),
+        site_url="https://your-domain.com",
+        redirects=(),
+        smtp=False,
+        access_token=inputs["access_token"],
+    )
+
+
+def live_settings(project: FakeProject) -> tuple[Any, ...]:
+    """The password and settings a migration must leave as they are."""
+    return (
+        project.password,
+        project.pool_mode,
+        project.default_pool_size,
+        project.ssl_enforced,
+        sorted(project.cidrs_v4 + project.cidrs_v6),
+        {k: project.auth[k] for k in ("site_url", "uri_allow_list", "mailer_otp_exp")},
+    )

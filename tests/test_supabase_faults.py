@@ -15,11 +15,9 @@ migrate (state of the single-resource provider). The issue-12 findings are tagge
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,14 +30,15 @@ from tests.supabase_harness import (
     TOKEN,
     Desired,
     FakeTime,
-    Record,
     Stack,
+    adopt_recorded_state,
+    live_recorded_project,
+    live_settings,
 )
 
 LOST = Fault(delay=5.0, commit_first=True)
 """The request is processed, its answer never arrives (the client times out)."""
 NEW_PASSWORD = "Rotated0Password0For0The0Harness0Cd2"
-FIXTURE = Path(__file__).parent / "fixtures" / "supabase_project_state_2f12a3f.json"
 
 
 @dataclass
@@ -113,20 +112,21 @@ def create_answer_lost(c: Case) -> None:
     assert c.posts() == 1 and c.stack.state["project"].outs["adopted"] is False
 
 
-@scenario("create", "#1 POST answer lost; the list lags 3 lookups (~35 s)")
-def create_answer_lost_list_lag_3(c: Case) -> None:
-    c.fake.list_lag = 3
+def _found_after_lag(c: Case, lag: int, waited: float) -> None:
+    c.fake.list_lag = lag
     c.fault("POST", "/v1/projects", LOST)
     c.up_ok()
-    assert c.posts() == 1 and c.time.now >= 35
+    assert c.posts() == 1 and c.time.now >= waited
+
+
+@scenario("create", "#1 POST answer lost; the list lags 3 lookups (~35 s)")
+def create_answer_lost_list_lag_3(c: Case) -> None:
+    _found_after_lag(c, 3, 35)
 
 
 @scenario("create", "#1 POST answer lost; the list lags 8 lookups (~3 min), still found")
 def create_answer_lost_list_lag_8(c: Case) -> None:
-    c.fake.list_lag = 8
-    c.fault("POST", "/v1/projects", LOST)
-    c.up_ok()
-    assert c.posts() == 1 and c.time.now >= 180
+    _found_after_lag(c, 8, 180)
 
 
 @scenario("create", "#1 list lags beyond the wait: stop, no 2nd POST; next run adopts")
@@ -666,43 +666,13 @@ def secrets_echoed_are_redacted(c: Case) -> None:
 
 @scenario("migrate", "state of the single-resource provider: no change, settings re-applied")
 def migrate_single_resource_state(c: Case) -> None:
-    recorded = json.loads(FIXTURE.read_text())
-    outs, inputs = recorded["outputs"], recorded["inputs"]
-    live = c.fake.add_project(
-        outs["name"],
-        outs["organization_slug"],
-        region=outs["region"],
-        password=inputs["db_pass"],
-        size="small",
-        pitr_variant="pitr_7",
-        ssl_enforced=True,
-        cidrs_v4=["203.0.113.0/24"],
-        cidrs_v6=["2001:db8:1234::/48"],
-        default_pool_size=20,
-    )
-    live.auth.update(
-        site_url="https://your-domain.com",
-        uri_allow_list="https://your-domain.com",
-        mailer_otp_exp=3600,
-    )
-    c.stack.state["project"] = Record(live.ref, {**outs, "ref": live.ref}, inputs)
+    project = live_recorded_project(c.fake)
+    before = live_settings(project)
     c.fake.token = None  # the recorded token is a placeholder: accept it
-    want = Desired(
-        access_token=inputs["access_token"],
-        name=outs["name"],
-        organization_slug=outs["organization_slug"],
-        region=outs["region"],
-        password=inputs["db_pass"],
-        pitr=True,
-        pool_size=20,
-        cidrs=("203.0.113.0/24", "2001:db8:1234::/48"),
-        site_url="https://your-domain.com",
-        redirects=(),
-        smtp=False,
-    )
+    want = adopt_recorded_state(c.stack, project)
     assert c.stack.pending(want) == []
     c.up_ok(want)
-    assert c.posts() == 0 and c.live().password == inputs["db_pass"]
+    assert c.posts() == 0 and live_settings(project) == before
     assert c.stack.pending(want) == []
 
 

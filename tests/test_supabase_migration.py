@@ -10,9 +10,7 @@ new settings resources' creates only re-apply what is live.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dill
@@ -22,11 +20,16 @@ from components.supabase.dynamic import Timing
 from components.supabase.provider import SupabaseProjectProvider
 from tests.conftest import TEST_SECRETS
 from tests.fake_supabase import FakeProject, FakeSupabase
-from tests.supabase_harness import Desired, Record, Stack
+from tests.supabase_harness import (
+    RECORDED_STATE,
+    Stack,
+    adopt_recorded_state,
+    live_recorded_project,
+    live_settings,
+)
 from tools.recorder import Secret, record
 
-FIXTURE = Path(__file__).parent / "fixtures" / "supabase_project_state_2f12a3f.json"
-STATE: dict[str, Any] = json.loads(FIXTURE.read_text())
+STATE = RECORDED_STATE
 OLD_INPUTS: dict[str, Any] = STATE["inputs"]
 OLD_OUTPUTS: dict[str, Any] = STATE["outputs"]
 
@@ -85,24 +88,7 @@ def live(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeSupabase, FakePr
     """The production project the state describes, live on the fake API."""
     with FakeSupabase(token=None) as fake:
         monkeypatch.setenv("SUPABASE_API_URL", fake.url)
-        project = fake.add_project(
-            OLD_OUTPUTS["name"],
-            OLD_OUTPUTS["organization_slug"],
-            region=OLD_OUTPUTS["region"],
-            password=OLD_INPUTS["db_pass"],
-            size="small",
-            pitr_variant="pitr_7",
-            ssl_enforced=True,
-            cidrs_v4=["203.0.113.0/24"],
-            cidrs_v6=["2001:db8:1234::/48"],
-            default_pool_size=20,
-        )
-        project.auth.update(
-            site_url="https://your-domain.com",
-            uri_allow_list="https://your-domain.com",
-            mailer_otp_exp=3600,
-        )
-        yield fake, project
+        yield fake, live_recorded_project(fake)
 
 
 def test_refresh_with_the_old_provider_reads_the_new_layout(
@@ -124,36 +110,8 @@ def test_the_new_settings_resources_only_reapply_what_is_live(
     live: tuple[FakeSupabase, FakeProject],
 ) -> None:
     fake, project = live
-    before = (
-        project.password,
-        project.pool_mode,
-        project.default_pool_size,
-        project.ssl_enforced,
-        sorted(project.cidrs_v4 + project.cidrs_v6),
-        {k: project.auth[k] for k in ("site_url", "uri_allow_list", "mailer_otp_exp")},
-    )
+    before = live_settings(project)
     stack = Stack(fake)
-    stack.state["project"] = Record(project.ref, dict(OLD_OUTPUTS, ref=project.ref), OLD_INPUTS)
-    want = Desired(
-        name=OLD_OUTPUTS["name"],
-        organization_slug=OLD_OUTPUTS["organization_slug"],
-        region=OLD_OUTPUTS["region"],
-        password=OLD_INPUTS["db_pass"],
-        pitr=True,
-        cidrs=("203.0.113.0/24", "2001:db8:1234::/48"),
-        site_url="https://your-domain.com",
-        redirects=(),
-        smtp=False,
-        access_token=OLD_INPUTS["access_token"],
-    )
-    assert stack.up(want) == {}
-    after = (
-        project.password,
-        project.pool_mode,
-        project.default_pool_size,
-        project.ssl_enforced,
-        sorted(project.cidrs_v4 + project.cidrs_v6),
-        {k: project.auth[k] for k in ("site_url", "uri_allow_list", "mailer_otp_exp")},
-    )
-    assert after == before
+    assert stack.up(adopt_recorded_state(stack, project)) == {}
+    assert live_settings(project) == before
     assert not fake.calls("POST", "/v1/projects") and stack.problems() == []

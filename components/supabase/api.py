@@ -160,24 +160,16 @@ def _shutdown(sock: socket.socket | None) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-class _WatchedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args: Any, watch: _Watch, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._watch = watch
+def _watched(connection: http.client.HTTPConnection, watch: _Watch) -> http.client.HTTPConnection:
+    """`connection`, handing its socket to `watch` as soon as it is connected."""
+    connect = connection.connect
 
-    def connect(self) -> None:
-        super().connect()
-        self._watch.attach(self.sock)
+    def watched_connect() -> None:
+        connect()
+        watch.attach(connection.sock)
 
-
-class _WatchedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, watch: _Watch, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._watch = watch
-
-    def connect(self) -> None:
-        super().connect()
-        self._watch.attach(self.sock)
+    connection.connect = watched_connect  # type: ignore[method-assign]
+    return connection
 
 
 class _Watches:
@@ -196,7 +188,7 @@ class _WatchedHTTPHandler(urllib.request.HTTPHandler):
         watch = self._watches.current
 
         def connection(host: str, /, **kwargs: Any) -> http.client.HTTPConnection:
-            return _WatchedHTTPConnection(host, watch=watch, **kwargs)
+            return _watched(http.client.HTTPConnection(host, **kwargs), watch)
 
         return self.do_open(connection, req)
 
@@ -211,7 +203,7 @@ class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
         watch = self._watches.current
 
         def connection(host: str, /, **kwargs: Any) -> http.client.HTTPConnection:
-            return _WatchedHTTPSConnection(host, watch=watch, **kwargs)
+            return _watched(http.client.HTTPSConnection(host, **kwargs), watch)
 
         return self.do_open(connection, req, context=self._tls)
 

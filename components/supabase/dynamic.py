@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pulumi
@@ -333,3 +333,30 @@ class AttachedProvider(ProviderBase):
 def attached_id(ref: str, kind: str) -> str:
     """The id of the resource `kind` of project `ref`, e.g. `abcd.../pooler`."""
     return f"{ref}/{kind}"
+
+
+def register(
+    resource: pulumi.dynamic.Resource,
+    provider: pulumi.dynamic.ResourceProvider,
+    name: str,
+    kind: str,
+    args: Any,
+    outputs: Sequence[str],
+    opts: pulumi.ResourceOptions | None,
+) -> None:
+    """Register the Supabase dynamic resource `kind` from its `*Args` dataclass: the fields
+    that hold secrets (`SECRET_FIELDS[kind]`) wrapped as secrets and declared secret
+    outputs, its outputs declared (None until the provider reports them)."""
+    secret_fields = SECRET_FIELDS[kind]
+    props: dict[str, Any] = {}
+    for field in fields(args):
+        value = getattr(args, field.name)
+        if isinstance(value, tuple):
+            value = list(value)  # the only sequence the engine's wire format carries
+        secret = field.name in secret_fields and value is not None
+        props[field.name] = pulumi.Output.secret(value) if secret else value
+    props.update({key: None for key in outputs if key not in props})
+    secrets = pulumi.ResourceOptions(additional_secret_outputs=list(secret_fields))
+    pulumi.dynamic.Resource.__init__(
+        resource, provider, name, props, pulumi.ResourceOptions.merge(opts, secrets)
+    )

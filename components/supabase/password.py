@@ -33,6 +33,7 @@ from .dynamic import (
     canon,
     check_result,
     is_unknown,
+    register,
     require_valid,
 )
 from .facts import (
@@ -41,7 +42,6 @@ from .facts import (
     EXISTING_PASSWORD_KEY,
     OWN_PROJECT_HINT,
     ROTATE_ADOPTED_KEY,
-    SECRET_FIELDS,
     TOKEN_KEY,
 )
 
@@ -193,26 +193,5 @@ class DatabasePassword(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=DATA
         opts: pulumi.ResourceOptions | None = None,
         provider: DatabasePasswordProvider | None = None,
     ) -> None:
-        props: dict[str, Any] = {
-            "project_ref": args.project_ref,
-            "password": pulumi.Output.secret(args.password),
-            "adopted": args.adopted,
-            "existing_password": (
-                pulumi.Output.secret(args.existing_password)
-                if args.existing_password is not None
-                else None
-            ),
-            "rotate_adopted": args.rotate_adopted,
-            "source": None,
-        }
-        if args.access_token is not None:
-            props[TOKEN_KEY] = pulumi.Output.secret(args.access_token)
-        secrets = pulumi.ResourceOptions(
-            additional_secret_outputs=list(SECRET_FIELDS[DATABASE_PASSWORD])
-        )
-        super().__init__(
-            provider or DatabasePasswordProvider(),
-            name,
-            props,
-            pulumi.ResourceOptions.merge(opts, secrets),
-        )
+        provider = provider or DatabasePasswordProvider()
+        register(self, provider, name, DATABASE_PASSWORD, args, ("source",), opts)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from .dynamic import (
     Timing,
     canon,
     check_result,
+    register,
     require_valid,
     token_changed,
 )
@@ -47,7 +48,6 @@ from .facts import (
     PROJECT,
     READY_STATUS,
     RESTORE_HINT,
-    SECRET_FIELDS,
     TOKEN_KEY,
 )
 
@@ -56,7 +56,6 @@ from .facts import (
 __all__ = [
     "INPUT_KEYS",
     "OUTPUT_KEYS",
-    "SECRET_OUTPUTS",
     "SupabaseProject",
     "SupabaseProjectArgs",
     "SupabaseProjectProvider",
@@ -79,8 +78,6 @@ OUTPUT_KEYS = (
     "ref", "api_url", "status", "db_host", "anon_key", "service_role_key", "pitr_enabled",
     "walg_enabled", "latest_backup_at", "adopted",
 )  # fmt: skip
-SECRET_OUTPUTS = list(SECRET_FIELDS[PROJECT])
-"""Marked secret on the resource (additional_secret_outputs)."""
 
 _SLUG = re.compile(r"^[\w-]+$")
 _REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d{1,2}$")
@@ -540,15 +537,5 @@ class SupabaseProject(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=PROJE
         opts: pulumi.ResourceOptions | None = None,
         provider: SupabaseProjectProvider | None = None,
     ) -> None:
-        props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
-        props["db_pass"] = pulumi.Output.secret(args.db_pass)
-        if args.access_token is not None:
-            props[TOKEN_KEY] = pulumi.Output.secret(args.access_token)
-        props.update({key: None for key in OUTPUT_KEYS})
-        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
-        super().__init__(
-            provider or SupabaseProjectProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(opts, secrets),
-        )
+        provider = provider or SupabaseProjectProvider()
+        register(self, provider, resource_name, PROJECT, args, OUTPUT_KEYS, opts)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
@@ -30,6 +30,7 @@ from .dynamic import (
     check_result,
     is_int,
     is_unknown,
+    register,
     require_valid,
     valid_cidrs,
 )
@@ -41,7 +42,6 @@ from .facts import (
     NETWORK_RESTRICTIONS,
     POOL_MODES,
     POOLER,
-    SECRET_FIELDS,
     SMTP_ONLY_RATE_LIMIT,
     SSL_ENFORCEMENT,
     TOKEN_KEY,
@@ -382,32 +382,6 @@ def _is_url(value: Any) -> bool:
 # ---------------------------------------------------------------------- resources
 
 
-def _register(
-    resource: pulumi.dynamic.Resource,
-    provider: pulumi.dynamic.ResourceProvider,
-    name: str,
-    args: Any,
-    secret: dict[str, bool],
-    outputs: Sequence[str],
-    opts: pulumi.ResourceOptions | None,
-) -> None:
-    """Register a settings resource: its args as props, secrets wrapped, outputs declared."""
-    props: dict[str, Any] = {}
-    for field in fields(args):
-        value = getattr(args, field.name)
-        wrap = secret.get(field.name, False) and value is not None
-        props[field.name] = pulumi.Output.secret(value) if wrap else value
-    props.update({key: None for key in outputs if key not in props})
-    secrets = pulumi.ResourceOptions(additional_secret_outputs=list(secret))
-    pulumi.dynamic.Resource.__init__(
-        resource, provider, name, props, pulumi.ResourceOptions.merge(opts, secrets)
-    )
-
-
-def _secrets(kind: str) -> dict[str, bool]:
-    return dict.fromkeys(SECRET_FIELDS[kind], True)
-
-
 @dataclass(frozen=True)
 class PoolerArgs:
     """Inputs of `Pooler`."""
@@ -446,7 +420,7 @@ class Pooler(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=POOLER):
         provider: PoolerProvider | None = None,
     ) -> None:
         outputs = ("db_host", "db_port", "db_user", "db_name")
-        _register(self, provider or PoolerProvider(), name, args, _secrets(POOLER), outputs, opts)
+        register(self, provider or PoolerProvider(), name, POOLER, args, outputs, opts)
 
 
 @dataclass(frozen=True)
@@ -471,15 +445,8 @@ class SslEnforcement(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=SSL_EN
         opts: pulumi.ResourceOptions | None = None,
         provider: SslEnforcementProvider | None = None,
     ) -> None:
-        _register(
-            self,
-            provider or SslEnforcementProvider(),
-            name,
-            args,
-            _secrets(SSL_ENFORCEMENT),
-            (),
-            opts,
-        )
+        provider = provider or SslEnforcementProvider()
+        register(self, provider, name, SSL_ENFORCEMENT, args, (), opts)
 
 
 @dataclass(frozen=True)
@@ -513,20 +480,8 @@ class NetworkRestrictions(
         opts: pulumi.ResourceOptions | None = None,
         provider: NetworkRestrictionsProvider | None = None,
     ) -> None:
-        _register(
-            self,
-            provider or NetworkRestrictionsProvider(),
-            name,
-            replace(
-                args,
-                allowed_cidrs=list(args.allowed_cidrs),
-                app_egress_cidrs=list(args.app_egress_cidrs),
-                ci_egress_cidrs=list(args.ci_egress_cidrs),
-            ),
-            _secrets(NETWORK_RESTRICTIONS),
-            (),
-            opts,
-        )
+        provider = provider or NetworkRestrictionsProvider()
+        register(self, provider, name, NETWORK_RESTRICTIONS, args, (), opts)
 
 
 @dataclass(frozen=True)
@@ -581,9 +536,4 @@ class AuthConfig(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=AUTH_CONFI
         opts: pulumi.ResourceOptions | None = None,
         provider: AuthConfigProvider | None = None,
     ) -> None:
-        if args.uri_allow_list is not None:
-            # Lists are the only sequences the engine's wire format carries.
-            args = replace(args, uri_allow_list=list(args.uri_allow_list))
-        _register(
-            self, provider or AuthConfigProvider(), name, args, _secrets(AUTH_CONFIG), (), opts
-        )
+        register(self, provider or AuthConfigProvider(), name, AUTH_CONFIG, args, (), opts)
