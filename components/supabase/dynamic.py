@@ -233,14 +233,21 @@ class ProviderBase(pulumi.dynamic.ResourceProvider):
         return float(min(self.timing.max_poll_interval, interval))
 
     def _usable(
-        self, client: SupabaseClient, ref: str, *, limit: float | None = None, health: bool = False
+        self,
+        client: SupabaseClient,
+        ref: str,
+        *,
+        limit: float | None = None,
+        health: bool = False,
+        then: str = "nothing was changed: run again once it is ACTIVE_HEALTHY",
     ) -> JsonObject:
         """The project once its status lets settings calls through (rule R2).
 
-        404 and REMOVED raise `ProjectGone`; a paused project is reported at once with
+        404 and REMOVED raise `ProjectGoneError`; a paused project is reported at once with
         what to do; a failed one at once; every transitional status is waited on, with
-        progress, for at most `limit` seconds (`settings_wait_timeout` by default).
-        `health` also waits for the services the settings calls need.
+        progress, for at most `limit` seconds (`settings_wait_timeout` by default), then
+        reported with `then` (what happened, and what to do). `health` also waits for the
+        services the settings calls need.
         """
         bound = self.timing.settings_wait_timeout if limit is None else limit
         start = self._now()
@@ -279,8 +286,7 @@ class ProviderBase(pulumi.dynamic.ResourceProvider):
             now = self._now()
             if now >= deadline:
                 raise SupabaseProvisioningError(
-                    f"Supabase project {name} ({ref}) still {state} after {bound:.0f}s; "
-                    "nothing was changed: run again once it is ACTIVE_HEALTHY"
+                    f"Supabase project {name} ({ref}) still {state} after {bound:.0f}s; {then}"
                 )
             self._info(f"supabase: waiting for {name} ({ref}): {state}, {now - start:.0f}s")
             self._wait(min(self._backoff(step), max(0.0, deadline - now)))

@@ -184,13 +184,14 @@ class SupabaseProjectProvider(ProviderBase):
                 ref, self._outputs(client, project, desired, props, adopted=True)
             )
         ref = self._post(client, desired)
-        try:
-            project = self._usable(client, ref, limit=self.timing.wait_timeout, health=True)
-        except SupabaseProvisioningError as err:
-            raise SupabaseProvisioningError(
-                f"{err} Project {name} ({ref}) exists: the next run finds and adopts it "
-                f"instead of creating another; {OWN_PROJECT_HINT}."
-            ) from None
+        project = self._usable(
+            client,
+            ref,
+            limit=self.timing.wait_timeout,
+            health=True,
+            then=f"it exists, and the next run finds and adopts it instead of creating "
+            f"another; {OWN_PROJECT_HINT}",
+        )
         if desired["pitr_required"]:
             self._enable_pitr(client, ref)
         return pulumi.dynamic.CreateResult(

@@ -11,6 +11,7 @@ deleting forgets (the project keeps its settings).
 
 from __future__ import annotations
 
+import abc
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from .dynamic import (
     AttachedProvider,
     Checker,
     Problem,
+    SupabaseProvisioningError,
     as_int,
     attached_id,
     canon,
@@ -49,7 +51,7 @@ from .facts import (
 )
 
 
-class SettingsProvider(AttachedProvider):
+class SettingsProvider(AttachedProvider, abc.ABC):
     """One group of a project's settings, as described by the class attributes."""
 
     managed: ClassVar[tuple[str, ...]] = ()
@@ -60,19 +62,19 @@ class SettingsProvider(AttachedProvider):
 
     # -------------------------------------------------------------- per group
 
+    @abc.abstractmethod
     def _validate(self, desired: dict[str, Any], check: Checker) -> None:
         """Check the group's own inputs (project_ref and the token are checked already)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _send(
         self, client: SupabaseClient, ref: str, desired: Mapping[str, Any], changed: set[str]
     ) -> None:
         """Send the managed values named in `changed` (None ones are not managed)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _live(self, client: SupabaseClient, ref: str) -> dict[str, Any]:
         """The managed values as the API holds them, plus any computed outputs."""
-        raise NotImplementedError
 
     def _computed(self, client: SupabaseClient, ref: str) -> dict[str, Any]:
         """Outputs besides the inputs, recorded after create and update."""
@@ -180,7 +182,10 @@ class PoolerProvider(SettingsProvider):
         for config in client.get_pooler_config(ref):
             if config.get("database_type") == "PRIMARY":
                 return config
-        return {}
+        raise SupabaseProvisioningError(
+            f"the pooler of Supabase project {ref} lists no PRIMARY database, so pooled "
+            "connections have nowhere to go; check the project in the dashboard"
+        )
 
     def _live(self, client: SupabaseClient, ref: str) -> dict[str, Any]:
         primary = self._primary(client, ref)
