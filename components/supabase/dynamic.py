@@ -17,11 +17,12 @@ therefore keep those attribute names and read nothing else from `self`.
 
 from __future__ import annotations
 
+import abc
 import ipaddress
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pulumi
 import pulumi.dynamic
@@ -30,6 +31,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from .api import JsonObject, RetryPolicy, SupabaseClient
 from .facts import (
+    DYNAMIC_MODULE,
     FAILED_STATUSES,
     GONE_STATUSES,
     PAUSED_STATUSES,
@@ -179,8 +181,9 @@ def require_valid(what: str, problems: list[Problem]) -> None:
 # ---------------------------------------------------------------------- provider base
 
 
-class ProviderBase(pulumi.dynamic.ResourceProvider):
-    """Timing, the per-operation client, logging and the status rules every provider uses."""
+class ProviderBase(pulumi.dynamic.ResourceProvider, abc.ABC):
+    """Timing, the per-operation client, logging, validation and the status rules every
+    provider uses."""
 
     def __init__(
         self,
@@ -197,6 +200,16 @@ class ProviderBase(pulumi.dynamic.ResourceProvider):
         self._sleep = sleep
         self._clock = clock
         self._log = log
+
+    @abc.abstractmethod
+    def _normalise(self, props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+        """Inputs with defaults applied and canonicalised, and every problem found."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        """Apply defaults and validate every input; one failure per bad value (unknown
+        values, at a preview before a dependency exists, pass unchecked)."""
+        desired, problems = self._normalise(news)
+        return check_result(news, desired, problems)
 
     def _client(self, props: Mapping[str, Any]) -> SupabaseClient:
         """A client for one operation: its calls and waits end at the operation's bound."""
@@ -341,28 +354,51 @@ def attached_id(ref: str, kind: str) -> str:
     return f"{ref}/{kind}"
 
 
-def register(
-    resource: pulumi.dynamic.Resource,
-    provider: pulumi.dynamic.ResourceProvider,
-    name: str,
-    kind: str,
-    args: Any,
-    outputs: Sequence[str],
-    opts: pulumi.ResourceOptions | None,
-) -> None:
-    """Register the Supabase dynamic resource `kind` from its `*Args` dataclass: the fields
-    that hold secrets (`SECRET_FIELDS[kind]`) wrapped as secrets and declared secret
-    outputs, its outputs declared (None until the provider reports them)."""
-    secret_fields = SECRET_FIELDS[kind]
-    props: dict[str, Any] = {}
-    for field in fields(args):
-        value = getattr(args, field.name)
-        if isinstance(value, tuple):
-            value = list(value)  # the only sequence the engine's wire format carries
-        secret = field.name in secret_fields and value is not None
-        props[field.name] = pulumi.Output.secret(value) if secret else value
-    props.update({key: None for key in outputs if key not in props})
-    secrets = pulumi.ResourceOptions(additional_secret_outputs=list(secret_fields))
-    pulumi.dynamic.Resource.__init__(
-        resource, provider, name, props, pulumi.ResourceOptions.merge(opts, secrets)
-    )
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+ArgsT = TypeVar("ArgsT", bound="DataclassInstance")
+
+
+class SupabaseResource(pulumi.dynamic.Resource, Generic[ArgsT]):
+    """A Supabase dynamic resource, registered from its `*Args` dataclass.
+
+    A subclass names itself (`name=`, its type token `pulumi-python:dynamic/supabase:<name>`)
+    and its provider class. The fields that hold secrets (`SECRET_FIELDS[name]`) are
+    wrapped as secrets and declared secret outputs; `_outputs` are declared (None until the
+    provider reports them).
+    """
+
+    _kind: ClassVar[str]
+    _provider_class: ClassVar[type[ProviderBase]]
+    _outputs: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(
+        cls, module: str = DYNAMIC_MODULE, name: str = "Resource", **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(module=module, name=name, **kwargs)
+        cls._kind = name
+
+    def __init__(
+        self,
+        name: str,
+        args: ArgsT,
+        opts: pulumi.ResourceOptions | None = None,
+        provider: ProviderBase | None = None,
+    ) -> None:
+        secret_fields = SECRET_FIELDS[self._kind]
+        props: dict[str, Any] = {}
+        for field in fields(args):
+            value = getattr(args, field.name)
+            if isinstance(value, tuple):
+                value = list(value)  # the only sequence the engine's wire format carries
+            secret = field.name in secret_fields and value is not None
+            props[field.name] = pulumi.Output.secret(value) if secret else value
+        props.update({key: None for key in self._outputs if key not in props})
+        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(secret_fields))
+        super().__init__(
+            provider or self._provider_class(),
+            name,
+            props,
+            pulumi.ResourceOptions.merge(opts, secrets),
+        )

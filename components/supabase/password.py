@@ -17,6 +17,7 @@ Which password the project should have:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,16 +30,14 @@ from .dynamic import (
     Checker,
     Problem,
     SupabaseProvisioningError,
+    SupabaseResource,
     attached_id,
     canon,
-    check_result,
     is_unknown,
-    register,
     require_valid,
 )
 from .facts import (
     DATABASE_PASSWORD,
-    DYNAMIC_MODULE,
     EXISTING_PASSWORD_KEY,
     OWN_PROJECT_HINT,
     ROTATE_ADOPTED_KEY,
@@ -72,7 +71,7 @@ class DatabasePasswordProvider(AttachedProvider):
 
     kind = "database-password"
 
-    def _normalise(self, props: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    def _normalise(self, props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
         desired = {k: props.get(k) for k in (*INPUT_KEYS, TOKEN_KEY) if k in props}
         desired.setdefault("rotate_adopted", False)
         check = Checker(desired)
@@ -83,10 +82,6 @@ class DatabasePasswordProvider(AttachedProvider):
         check("adopted", lambda v: isinstance(v, bool), "true, false or null")
         check.token()
         return desired, check.problems
-
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        desired, problems = self._normalise(news)
-        return check_result(news, desired, problems)
 
     def diff(
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
@@ -178,7 +173,7 @@ class DatabasePasswordArgs:
     """Management API token (a secret); None reads $SUPABASE_ACCESS_TOKEN at each call."""
 
 
-class DatabasePassword(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=DATABASE_PASSWORD):
+class DatabasePassword(SupabaseResource[DatabasePasswordArgs], name=DATABASE_PASSWORD):
     """The `postgres` user's password of one project, as the API accepted it."""
 
     password: pulumi.Output[str]
@@ -186,12 +181,5 @@ class DatabasePassword(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=DATA
     source: pulumi.Output[str]
     """`generated` or `existing`."""
 
-    def __init__(
-        self,
-        name: str,
-        args: DatabasePasswordArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        provider: DatabasePasswordProvider | None = None,
-    ) -> None:
-        provider = provider or DatabasePasswordProvider()
-        register(self, provider, name, DATABASE_PASSWORD, args, ("source",), opts)
+    _provider_class = DatabasePasswordProvider
+    _outputs = ("source",)

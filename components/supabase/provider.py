@@ -31,17 +31,15 @@ from .dynamic import (
     Problem,
     ProviderBase,
     SupabaseProvisioningError,
+    SupabaseResource,
     Timing,
     canon,
-    check_result,
-    register,
     require_valid,
     token_changed,
 )
 from .facts import (
     API_INSTANCE_SIZES,
     API_URL,
-    DYNAMIC_MODULE,
     GONE_STATUSES,
     OWN_PROJECT_HINT,
     PAUSED_STATUSES,
@@ -141,10 +139,8 @@ def changed_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
 class SupabaseProjectProvider(ProviderBase):
     """CRUD and diff of one Supabase project (name, organisation, region, size, PITR)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        """Apply defaults and validate every input; one failure per bad value."""
-        desired, problems = normalise(news)
-        return check_result(news, desired, problems)
+    def _normalise(self, props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+        return normalise(props)
 
     def diff(
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
@@ -500,7 +496,7 @@ class SupabaseProjectArgs:
     can use it. None: $SUPABASE_ACCESS_TOKEN is read at each call."""
 
 
-class SupabaseProject(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=PROJECT):
+class SupabaseProject(SupabaseResource[SupabaseProjectArgs], name=PROJECT):
     """A Supabase project: name, organisation, region, compute size and the PITR add-on.
 
     Deleting it deletes the project and its data: production should set `protect=True`
@@ -531,12 +527,5 @@ class SupabaseProject(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=PROJE
     state written by the earlier single-resource provider, which always set the generated
     password, adopted or not."""
 
-    def __init__(
-        self,
-        resource_name: str,
-        args: SupabaseProjectArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        provider: SupabaseProjectProvider | None = None,
-    ) -> None:
-        provider = provider or SupabaseProjectProvider()
-        register(self, provider, resource_name, PROJECT, args, OUTPUT_KEYS, opts)
+    _provider_class = SupabaseProjectProvider
+    _outputs = OUTPUT_KEYS

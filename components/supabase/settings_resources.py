@@ -26,19 +26,17 @@ from .dynamic import (
     Checker,
     Problem,
     SupabaseProvisioningError,
+    SupabaseResource,
     as_int,
     attached_id,
     canon,
-    check_result,
     is_int,
     is_unknown,
-    register,
     require_valid,
     valid_cidrs,
 )
 from .facts import (
     AUTH_CONFIG,
-    DYNAMIC_MODULE,
     MAX_OTP_EXPIRY_SECONDS,
     MAX_RATE_LIMIT,
     NETWORK_RESTRICTIONS,
@@ -51,7 +49,7 @@ from .facts import (
 )
 
 
-class SettingsProvider(AttachedProvider, abc.ABC):
+class SettingsProvider(AttachedProvider):
     """One group of a project's settings, as described by the class attributes."""
 
     managed: ClassVar[tuple[str, ...]] = ()
@@ -105,10 +103,6 @@ class SettingsProvider(AttachedProvider, abc.ABC):
             for key in self.managed
             if desired.get(key) is not None and canon(desired[key]) != canon(olds.get(key))
         ]
-
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        desired, problems = self._normalise(news)
-        return check_result(news, desired, problems)
 
     def diff(
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
@@ -401,7 +395,7 @@ class PoolerArgs:
     """Management API token (a secret); None reads $SUPABASE_ACCESS_TOKEN at each call."""
 
 
-class Pooler(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=POOLER):
+class Pooler(SupabaseResource[PoolerArgs], name=POOLER):
     """The project's connection pooler; its outputs locate pooled connections."""
 
     pool_mode: pulumi.Output[str]
@@ -417,15 +411,8 @@ class Pooler(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=POOLER):
     db_name: pulumi.Output[str]
     """Database name, `postgres`."""
 
-    def __init__(
-        self,
-        name: str,
-        args: PoolerArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        provider: PoolerProvider | None = None,
-    ) -> None:
-        outputs = ("db_host", "db_port", "db_user", "db_name")
-        register(self, provider or PoolerProvider(), name, POOLER, args, outputs, opts)
+    _provider_class = PoolerProvider
+    _outputs = ("db_host", "db_port", "db_user", "db_name")
 
 
 @dataclass(frozen=True)
@@ -440,18 +427,10 @@ class SslEnforcementArgs:
     """Management API token (a secret); None reads $SUPABASE_ACCESS_TOKEN at each call."""
 
 
-class SslEnforcement(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=SSL_ENFORCEMENT):
+class SslEnforcement(SupabaseResource[SslEnforcementArgs], name=SSL_ENFORCEMENT):
     """Whether the project's database refuses connections without SSL."""
 
-    def __init__(
-        self,
-        name: str,
-        args: SslEnforcementArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        provider: SslEnforcementProvider | None = None,
-    ) -> None:
-        provider = provider or SslEnforcementProvider()
-        register(self, provider, name, SSL_ENFORCEMENT, args, (), opts)
+    _provider_class = SslEnforcementProvider
 
 
 @dataclass(frozen=True)
@@ -473,20 +452,10 @@ class NetworkRestrictionsArgs:
     """Management API token (a secret); None reads $SUPABASE_ACCESS_TOKEN at each call."""
 
 
-class NetworkRestrictions(
-    pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=NETWORK_RESTRICTIONS
-):
+class NetworkRestrictions(SupabaseResource[NetworkRestrictionsArgs], name=NETWORK_RESTRICTIONS):
     """The networks allowed to connect to the project's database directly."""
 
-    def __init__(
-        self,
-        name: str,
-        args: NetworkRestrictionsArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        provider: NetworkRestrictionsProvider | None = None,
-    ) -> None:
-        provider = provider or NetworkRestrictionsProvider()
-        register(self, provider, name, NETWORK_RESTRICTIONS, args, (), opts)
+    _provider_class = NetworkRestrictionsProvider
 
 
 @dataclass(frozen=True)
@@ -531,14 +500,7 @@ class AuthConfigArgs:
     """Management API token (a secret); None reads $SUPABASE_ACCESS_TOKEN at each call."""
 
 
-class AuthConfig(pulumi.dynamic.Resource, module=DYNAMIC_MODULE, name=AUTH_CONFIG):
+class AuthConfig(SupabaseResource[AuthConfigArgs], name=AUTH_CONFIG):
     """The project's auth settings: redirects, confirmation, OTPs, SMTP, rate limits."""
 
-    def __init__(
-        self,
-        name: str,
-        args: AuthConfigArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        provider: AuthConfigProvider | None = None,
-    ) -> None:
-        register(self, provider or AuthConfigProvider(), name, AUTH_CONFIG, args, (), opts)
+    _provider_class = AuthConfigProvider
