@@ -28,7 +28,8 @@ from components.github.settings import GitHubSettings, load_github
 from components.posthog import PostHogSettings, load_posthog
 from components.reader import PROJECT_FILE, ConfigError, Reader, project_name, schema, show
 from components.sentry.settings import SentrySettings, load_sentry
-from components.supabase.settings import SupabaseSettings, load_supabase
+from components.supabase.facts import EXISTING_PASSWORD_KEY, SMTP_PASSWORD_KEY
+from components.supabase.settings import SupabaseSettings, load_supabase, required_secrets
 from components.vercel.settings import VercelSettings, load_vercel
 
 Stack = Literal["staging", "production"]
@@ -103,6 +104,10 @@ class Secrets:
     """Supabase Management API token; SUPABASE_ACCESS_TOKEN is used when absent."""
     checkly_slack_webhook_url: pulumi.Output[str] | None
     """Slack incoming-webhook URL Checkly posts alerts to (with alertSlackChannel)."""
+    supabase_smtp_password: pulumi.Output[str] | None
+    """Password of the custom SMTP server auth sends e-mail through (rule S13)."""
+    supabase_existing_db_password: pulumi.Output[str] | None
+    """An adopted Supabase project's current database password (rule R5)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,20 @@ SECRET_KEYS: Final[dict[str, SecretKey]] = {
         "checkly_slack_webhook_url",
         STACKS,
         "optional: Checkly alerts go to Slack only with it (and alertSlackChannel)",
+        optional=True,
+    ),
+    SMTP_PASSWORD_KEY: SecretKey(
+        "supabase_smtp_password",
+        STACKS,
+        "needed with supabaseSmtpHost (production with e-mail confirmations needs custom "
+        "SMTP, rule S13): the preview refuses custom SMTP without it",
+        optional=True,
+    ),
+    EXISTING_PASSWORD_KEY: SecretKey(
+        "supabase_existing_db_password",
+        STACKS,
+        "optional: only for adopting an existing Supabase project, whose current password "
+        "it records (else supabaseRotateAdoptedPassword)",
         optional=True,
     ),
 }
@@ -213,6 +232,13 @@ def settings_from_pulumi() -> tuple[Settings, Secrets]:
             raw[key] = value
     secret_values = {key: raw.pop(key, None) for key in SECRET_KEYS}
     settings = load_settings(pulumi.get_stack(), raw)
+    missing = [
+        f"{key}: missing; this key is required ({why}): pulumi config set --secret {key} ..."
+        for key, why in required_secrets(settings.supabase).items()
+        if secret_values.get(key) is None
+    ]
+    if missing:
+        raise ConfigError(missing)
     secrets = Secrets(
         **{
             field: config.get_secret(key) if secret_values[key] is not None else None

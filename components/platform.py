@@ -71,9 +71,8 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         # Staging attaches to the repository production owns, by name (no lookup).
         outputs["repositoryUrl"] = REPOSITORY_URL.format(owner=gh.owner, repository=gh.repository)
 
-    database = Database(
-        settings.name("database"), database_args(settings, secrets.supabase_access_token)
-    )
+    sb = settings.supabase
+    database = Database(settings.name("database"), database_args(settings, secrets))
     outputs["supabaseUrl"] = database.api_url
     outputs["databaseBackups"] = database.backups
 
@@ -91,7 +90,10 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
                 supabase_url=database.api_url,
                 supabase_anon_key=database.anon_key,
                 supabase_service_role_key=database.service_role_key,
-                database_url=database.pooled_connection_string,
+                # Only an app that connects directly gets a Postgres URL (rule S1).
+                database_url=(
+                    database.pooled_connection_string if sb.app_connects_directly else None
+                ),
                 sentry_dsn=monitoring.dsn,
                 sentry_browser_dsn=monitoring.browser_dsn,
                 posthog_key=(
@@ -147,10 +149,11 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         pipeline.VERCEL_PROJECT_ID: hosting.project_id,
         pipeline.VERCEL_ORG_ID: hosting.team_id,
     }
-    environment_secrets: dict[str, pulumi.Input[str]] = {
-        # Migrations run from CI against the database itself, not through the pooler.
-        pipeline.SUPABASE_DB_URL: database.direct_connection_string,
-    }
+    environment_secrets: dict[str, pulumi.Input[str]] = {}
+    if sb.ci_connects_directly:
+        # Migrations run from CI against the database itself, not through the pooler;
+        # only where its runners can connect (rule S1).
+        environment_secrets[pipeline.SUPABASE_DB_URL] = database.direct_connection_string
     if hosting.protection_bypass_secret is not None:
         environment_secrets[pipeline.VERCEL_AUTOMATION_BYPASS_SECRET] = (
             hosting.protection_bypass_secret
@@ -278,9 +281,11 @@ def repository_args(settings: Settings) -> AppRepositoryArgs:
     )
 
 
-def database_args(settings: Settings, access_token: pulumi.Input[str] | None) -> DatabaseArgs:
-    """The stack's Supabase project; production's is protected and retained."""
+def database_args(settings: Settings, secrets: Secrets) -> DatabaseArgs:
+    """The stack's Supabase project and settings; production's project is protected and
+    retained. Egress CIDRs are declared only for the clients that get a direct URL."""
     sb = settings.supabase
+    limits = dict(sb.auth_rate_limits)
     return DatabaseArgs(
         project_name=settings.name("db"),
         organization_slug=sb.organization_slug,
@@ -291,12 +296,27 @@ def database_args(settings: Settings, access_token: pulumi.Input[str] | None) ->
         default_pool_size=sb.default_pool_size,
         otp_expiry_seconds=sb.otp_expiry_seconds,
         allowed_cidrs=sb.allowed_cidrs,
+        app_egress_cidrs=sb.app_egress_cidrs,
+        ci_egress_cidrs=sb.ci_egress_cidrs,
         email_confirmations=sb.email_confirmations,
         redirect_urls=sb.redirect_urls,
+        smtp_host=sb.smtp_host,
+        smtp_port=sb.smtp_port,
+        smtp_user=sb.smtp_user,
+        smtp_password=secrets.supabase_smtp_password,
+        smtp_sender_name=sb.smtp_sender_name,
+        smtp_admin_email=sb.smtp_admin_email,
+        rate_limit_email_sent=limits["rate_limit_email_sent"],
+        rate_limit_verify=limits["rate_limit_verify"],
+        rate_limit_token_refresh=limits["rate_limit_token_refresh"],
+        rate_limit_otp=limits["rate_limit_otp"],
+        rate_limit_anonymous_users=limits["rate_limit_anonymous_users"],
         point_in_time_recovery=sb.point_in_time_recovery,
         import_id=sb.project_import_id,
+        existing_password=secrets.supabase_existing_db_password,
+        rotate_adopted_password=sb.rotate_adopted_password,
         production=settings.is_production,
-        access_token=access_token,
+        access_token=secrets.supabase_access_token,
     )
 
 

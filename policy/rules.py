@@ -46,8 +46,22 @@ from pulumi_policy.proxy import UnknownValueError
 
 # Facts the program defines once; none of these modules needs a provider SDK.
 from components.github.facts import OIDC_BINDING_CLAIMS, PRODUCTION_MIN_APPROVALS
+from components.github.pipeline import SUPABASE_DB_URL
 from components.reader import project_name
-from components.vercel.facts import PROTECTED_DEPLOYMENT_TYPES, PUBLIC_PREFIX
+from components.supabase.facts import (
+    AUTH_CONFIG,
+    NETWORK_RESTRICTIONS,
+    SSL_ENFORCEMENT,
+    inside,
+    resource_type,
+)
+from components.supabase.facts import (
+    PROJECT as SUPABASE_PROJECT_NAME,
+)
+from components.supabase.facts import (
+    SECRET_FIELDS as SUPABASE_SECRET_FIELDS,
+)
+from components.vercel.facts import DATABASE_URL, PROTECTED_DEPLOYMENT_TYPES, PUBLIC_PREFIX
 
 PROJECT = project_name()
 """Config namespace of the program (Pulumi.yaml `name`)."""
@@ -73,14 +87,19 @@ DYNAMIC_PREFIX = "pulumi-python:dynamic"
 """Type tokens of Python dynamic resources (`pulumi-python:dynamic:Resource`, or
 `pulumi-python:dynamic/<module>:<Name>` when the class names itself)."""
 
+SUPABASE_SSL = resource_type(SSL_ENFORCEMENT)
+SUPABASE_NETWORK = resource_type(NETWORK_RESTRICTIONS)
+SUPABASE_AUTH = resource_type(AUTH_CONFIG)
+SUPABASE_PROJECT = resource_type(SUPABASE_PROJECT_NAME)
+
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
     ACTIONS_ENV_SECRET: ("value", "plaintextValue", "encryptedValue", "valueEncrypted"),
     ACTIONS_SECRET: ("value", "plaintextValue", "encryptedValue", "valueEncrypted"),
     "vercel:index/projectProtectionBypass:ProjectProtectionBypass": ("secret",),
     "vercel:index/logDrain:LogDrain": ("secret",),
+    **{resource_type(kind): fields for kind, fields in SUPABASE_SECRET_FIELDS.items()},
 }
 """Fields that hold a secret, per type: they must be declared secret outputs (G7)."""
-SUPABASE_SECRET_FIELDS = ("db_pass", "access_token")
 
 
 CREDENTIAL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -324,12 +343,7 @@ def validate_g7_no_plaintext_secret(args: ResourceValidationArgs, report: Report
     """G7: secrets only in fields the state encrypts; no credential in any other field."""
     props = args.props
     declared = set(args.opts.additional_secret_outputs or [])
-    if args.resource_type in SECRET_FIELDS:
-        fields = SECRET_FIELDS[args.resource_type]
-    elif is_supabase_project(args.resource_type, props):
-        fields = SUPABASE_SECRET_FIELDS
-    else:
-        fields = ()
+    fields = SECRET_FIELDS.get(args.resource_type, ())
     present = keys(props)
     for name in fields:
         if name in present and name not in declared and known(props, name) != "":
@@ -376,28 +390,106 @@ def _open_to_all(cidr: Any) -> bool:
         return False
 
 
+def _outside(egress: Any, allowed: Any) -> list[str]:
+    """The egress networks the allowed ones do not contain (unparseable ones included)."""
+    allowed_cidrs = [str(c) for c in _items(allowed)]
+    outside = []
+    for cidr in _items(egress):
+        try:
+            if not inside(str(cidr), allowed_cidrs):
+                outside.append(str(cidr))
+        except ValueError:
+            outside.append(str(cidr))
+    return outside
+
+
 def validate_s1_supabase_network(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """S1 (production): SSL enforced; network restrictions managed and never 0.0.0.0/0, ::/0."""
+    """S1 (production): SSL enforced; no 0.0.0.0/0 or ::/0; every declared direct client's
+    egress allowed."""
     props = args.props
-    if stack_of(args.urn) != PRODUCTION or not is_supabase_project(args.resource_type, props):
+    if stack_of(args.urn) != PRODUCTION:
         return
-    if props.get("ssl_enforced") is not True:
+    if args.resource_type == SUPABASE_SSL and known(props, "enforced") is not True:
         report(
-            f"S1: Supabase project {args.name} must enforce SSL in production "
-            f"(ssl_enforced is {props.get('ssl_enforced')!r})"
+            f"S1: Supabase SSL enforcement {args.name} must be on in production "
+            f"(enforced is {known(props, 'enforced')!r})"
         )
-    cidrs = props.get("allowed_cidrs")
-    if cidrs is None:
-        report(
-            f"S1: Supabase project {args.name} leaves network restrictions unmanaged in "
-            "production: Postgres would stay reachable from anywhere"
-        )
+    if args.resource_type != SUPABASE_NETWORK:
         return
-    open_cidrs = [str(c) for c in _items(cidrs) if _open_to_all(c)]
+    allowed = known(props, "allowed_cidrs")
+    open_cidrs = [str(c) for c in _items(allowed) if _open_to_all(c)]
     if open_cidrs:
         report(
-            f"S1: Supabase project {args.name} allows {', '.join(open_cidrs)} in "
+            f"S1: Supabase network restrictions {args.name} allow {', '.join(open_cidrs)} in "
             "production; list the networks that need Postgres instead"
+        )
+    for key in ("app_egress_cidrs", "ci_egress_cidrs"):
+        outside = _outside(known(props, key), allowed)
+        if outside:
+            report(
+                f"S1: Supabase network restrictions {args.name} declare {key} "
+                f"{', '.join(outside)} outside allowed_cidrs: that client could not connect"
+            )
+
+
+def _variable_keys(resource: Any) -> set[str]:
+    props = resource.props
+    if resource.resource_type == VERCEL_ENV_VARIABLE:
+        return {str(known(props, "key"))}
+    if resource.resource_type == VERCEL_ENV_VARIABLES:
+        return {str(known(v, "key")) for v in _items(known(props, "variables"))}
+    return set()
+
+
+def validate_s1_supabase_access_path(args: StackValidationArgs, report: ReportViolation) -> None:
+    """S1 (production): Postgres is restricted and SSL-only, and whoever gets a direct
+    connection string has its egress allowed (else the app talks to the Data API)."""
+    resources = _production_resources(args)
+    project = next((r for r in resources if r.resource_type == SUPABASE_PROJECT), None)
+    if project is None:
+        return
+    networks = [r for r in resources if r.resource_type == SUPABASE_NETWORK]
+    if not any(r.resource_type == SUPABASE_SSL for r in resources):
+        report("S1: the production Supabase project has no SSL enforcement", project.urn)
+    if not networks:
+        report(
+            "S1: the production Supabase project has no network restrictions: Postgres "
+            "would stay reachable from anywhere",
+            project.urn,
+        )
+        return
+    network = networks[0].props
+    app = any(DATABASE_URL in _variable_keys(r) for r in resources)
+    ci = any(
+        r.resource_type == ACTIONS_ENV_SECRET and known(r.props, "secretName") == SUPABASE_DB_URL
+        for r in resources
+    )
+    for hands_out, key, client, name in (
+        (app, "app_egress_cidrs", "the app's functions", f"Vercel {DATABASE_URL}"),
+        (ci, "ci_egress_cidrs", "CI", f"GitHub {SUPABASE_DB_URL}"),
+    ):
+        if hands_out and not _items(known(network, key)):
+            report(
+                f"S1: production hands {client} a Postgres connection string ({name}) but "
+                f"the network restrictions declare no {key}: that egress is not allowed, so "
+                "it cannot connect (allow a static egress, or use the Data API)",
+                networks[0].urn,
+            )
+
+
+def validate_s13_supabase_smtp(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """S13 (production): e-mail confirmations go through custom SMTP, with a password."""
+    if args.resource_type != SUPABASE_AUTH or stack_of(args.urn) != PRODUCTION:
+        return
+    props = args.props
+    if known(props, "mailer_autoconfirm") is True:
+        return
+    missing = [k for k in ("smtp_host", "smtp_pass") if not known(props, k)]
+    if missing:
+        report(
+            f"S13: Supabase auth {args.name} requires e-mail confirmation in production "
+            f"without custom SMTP ({', '.join(missing)} not set): the built-in mailer sends "
+            "a few mails an hour, to organisation members only"
         )
 
 
@@ -670,8 +762,11 @@ RESOURCE_RULES: dict[str, tuple[str, ResourceRule]] = {
         "G7: secrets only in encrypted secret fields; no credential in plain text",
         validate_g7_no_plaintext_secret),
     "s1-supabase-network": (
-        "S1: production Supabase enforces SSL and is not open to 0.0.0.0/0 or ::/0",
-        validate_s1_supabase_network),
+        "S1: production Supabase enforces SSL, is not open to 0.0.0.0/0 or ::/0, and "
+        "allows every declared direct client", validate_s1_supabase_network),
+    "s13-supabase-smtp": (
+        "S13: production Supabase auth with e-mail confirmation sends through custom SMTP",
+        validate_s13_supabase_smtp),
     "s6-vercel-deployment-protection": (
         "S6: Vercel Authentication standard_protection or stricter; source not public",
         validate_s6_vercel_protection),
@@ -691,6 +786,9 @@ STACK_RULES: dict[str, tuple[str, StackRule, EnforcementLevel]] = {
     "s9-firewall-present": (
         "S9: the production Vercel project has a firewall configuration",
         validate_s9_firewall_present, EnforcementLevel.MANDATORY),
+    "s1-supabase-access-path": (
+        "S1: production Postgres is restricted and SSL-only; direct clients' egress allowed",
+        validate_s1_supabase_access_path, EnforcementLevel.MANDATORY),
     "s12-stack-owned-project-names": (
         "S12: Vercel, Supabase and Sentry project names carry the stack's name",
         validate_s12_stack_names, EnforcementLevel.MANDATORY),

@@ -31,6 +31,7 @@ STACKS = ("staging", "production")
 TEST_SECRETS = {
     "sentryAuthToken": "test-sentry-auth-token-0123456789",
     "supabaseAccessToken": "test-supabase-access-token-0123456789",
+    "supabaseSmtpPassword": "test-supabase-smtp-password-0123456789",
 }
 """Placeholder secret values; tests assert that none of them leaks in plain text."""
 

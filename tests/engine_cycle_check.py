@@ -9,7 +9,8 @@
     python tests/engine_cycle_check.py password EXPORT_SHOWN  # the generated db password
 
 Secrets come from the environment only (never argv): CYCLE_TOKEN (the fake's bearer
-token) and CYCLE_DB_PASS; SUPABASE_API_URL is the fake's base URL. Prints one line on
+token), CYCLE_DB_PASS and CYCLE_SMTP_PASS (empty when not set); SUPABASE_API_URL is the
+fake's base URL. Prints one line on
 success; exits 1 with a message naming what is wrong otherwise. Needs the repo root on
 sys.path (cycle.sh sets PYTHONPATH).
 """
@@ -28,6 +29,8 @@ from typing import Any
 
 import dill
 
+from components.supabase.facts import PROJECT, SECRET_FIELDS, resource_type
+
 EXPECTED_V4 = ["203.0.113.0/24"]
 EXPECTED_V6 = ["2001:db8::/32"]
 EXPECTED_AUTH = {
@@ -36,14 +39,10 @@ EXPECTED_AUTH = {
     "mailer_autoconfirm": False,
     "mailer_otp_exp": 900,
 }
-SECRET_OUTPUTS = (
-    "db_pass",
-    "service_role_key",
-    "pooled_connection_string",
-    "direct_connection_string",
-)
 PASSWORD_TYPE = "pulumi-python:dynamic/cycle:Password"
-PROJECT_TYPE = "pulumi-python:dynamic/supabase:Project"
+PROJECT_TYPE = resource_type(PROJECT)
+SUPABASE_TYPES = {resource_type(kind): fields for kind, fields in SECRET_FIELDS.items()}
+"""Every Supabase resource type → the properties that must be secret in the state."""
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 """Pulumi's signature key of a secret value in a state file."""
 MAX_LIFETIME = 1800.0
@@ -160,8 +159,10 @@ def _leaks(text: str, values: dict[str, str]) -> list[str]:
 
 
 def secrets(export_file: str, shown_file: str) -> str:
-    """Secrets encrypted in the state; the pickled provider holds no credential."""
+    """Secrets encrypted in the state; no pickled provider holds a credential."""
     values = {"the test token": _env("CYCLE_TOKEN"), "the db password": _env("CYCLE_DB_PASS")}
+    if os.environ.get("CYCLE_SMTP_PASS"):
+        values["the SMTP password"] = os.environ["CYCLE_SMTP_PASS"]
     with open(export_file, encoding="utf-8") as f:
         text = f.read()
     leaked = _leaks(text, values)
@@ -171,33 +172,41 @@ def secrets(export_file: str, shown_file: str) -> str:
     for generated in _resources(state, PASSWORD_TYPE):
         if not _is_secret((generated.get("outputs") or {}).get("result")):
             raise CheckError("the generated password is not a secret in the state")
-    resource = _dynamic_resource(state)
-    for part in ("inputs", "outputs"):
-        props = resource.get(part) or {}
-        for key in ("__provider", *SECRET_OUTPUTS, "access_token"):
-            if key not in props or (key == "access_token" and props[key] is None):
-                continue
-            if not _is_secret(props[key]):
-                raise CheckError(f"{part}.{key} of the project is not a secret in the state")
+    supabase = [
+        r for r in state["deployment"].get("resources") or [] if r.get("type") in SUPABASE_TYPES
+    ]
+    if len(supabase) != len(SUPABASE_TYPES):
+        raise CheckError(
+            f"expected {len(SUPABASE_TYPES)} Supabase resources, found {len(supabase)}"
+        )
+    for resource in supabase:
+        for part in ("inputs", "outputs"):
+            props = resource.get(part) or {}
+            for key in ("__provider", *SUPABASE_TYPES[resource["type"]]):
+                if props.get(key) is not None and not _is_secret(props[key]):
+                    name = resource["urn"].rsplit("::", 1)[-1]
+                    raise CheckError(f"{part}.{key} of {name} is not a secret in the state")
     with open(shown_file, encoding="utf-8") as f:
-        shown = _dynamic_resource(json.load(f))
-    serialised = _plain(shown["inputs"]["__provider"])
-    if _plain(shown["outputs"].get("__provider")) != serialised:
-        raise CheckError("inputs and outputs hold different __provider values")
-    pickled = base64.b64decode(serialised)
-    leaked = _leaks(pickled.decode("latin-1"), values)
-    if leaked:
-        raise CheckError(f"the serialised __provider holds {' and '.join(leaked)}")
-    provider = dill.loads(pickled)  # noqa: S301 (our own state, decrypted locally)
-    attributes = sorted(vars(provider))
-    kind = type(provider).__module__ + "." + type(provider).__qualname__
+        shown_state = json.load(f)
+    sizes = []
+    for resource in _resources(shown_state, *SUPABASE_TYPES):
+        serialised = _plain(resource["inputs"]["__provider"])
+        pickled = base64.b64decode(serialised)
+        leaked = _leaks(pickled.decode("latin-1"), values)
+        if leaked:
+            raise CheckError(f"a serialised __provider holds {' and '.join(leaked)}")
+        provider = dill.loads(pickled)  # noqa: S301 (our own state, decrypted locally)
+        if sorted(vars(provider)) != ["_clock", "_log", "_sleep", "retry", "timing"]:
+            raise CheckError(f"unexpected provider attributes {sorted(vars(provider))}")
+        sizes.append(len(pickled))
+    shown = _dynamic_resource(shown_state)
     stored_token = _plain(shown["outputs"].get("access_token"))
     if stored_token not in (None, values["the test token"]):
         raise CheckError("the state's access_token is not the test token")
     where = "stored encrypted" if stored_token else "not stored (env)"
     return (
-        f"no plain-text token/password in export; __provider ({len(pickled)} B, {kind}, "
-        f"attributes {attributes}) holds neither; access_token {where}"
+        f"no plain-text secret in export; {len(sizes)} __provider ({min(sizes)}-{max(sizes)} B, "
+        f"attributes timing, retry, _sleep, _clock, _log) hold none; access_token {where}"
     )
 
 
@@ -212,8 +221,8 @@ def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and SECRET_SIG in value
 
 
-def _resources(state: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    return [r for r in state["deployment"].get("resources") or [] if r.get("type") == kind]
+def _resources(state: dict[str, Any], *kinds: str) -> list[dict[str, Any]]:
+    return [r for r in state["deployment"].get("resources") or [] if r.get("type") in kinds]
 
 
 def _dynamic_resource(state: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """A local fake of the Supabase Management API v1, for tests and the local engine cycle.
 
 It speaks the shapes of the published OpenAPI document for every endpoint the Supabase
-dynamic provider uses, keeps its state in memory, listens on 127.0.0.1 only, and can
-inject faults: 429 with Retry-After, 5xx, slow answers, a project stuck in COMING_UP,
-401 for a wrong token, and "the request was processed but the answer never arrived".
+dynamic providers use, keeps its state in memory, listens on 127.0.0.1 only, and can
+inject faults: 429 with Retry-After, 5xx, slow or trickling answers, dropped connections,
+answers missing a field, a project stuck in COMING_UP or walked through a list of
+statuses (RESTORING, PAUSING, INACTIVE, ...), an organisation project list that lags
+behind a create, 401 for a wrong token, and "the request was processed but the answer
+never arrived" (or arrived as a 5xx).
 
     python -m tests.fake_supabase --port 8765     # prints its base URL, serves until ^C
 """
@@ -28,7 +31,6 @@ Params = dict[str, str]
 QueryArgs = dict[str, list[str]]
 Answer = tuple[int, Any]
 
-PROJECT_STATUSES_GONE = ("REMOVED", "GOING_DOWN")
 COMPUTE_SIZES = (
     "nano", "micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge",
     "8xlarge", "12xlarge", "16xlarge",
@@ -53,8 +55,20 @@ DEFAULT_AUTH_CONFIG: dict[str, Any] = {
     "refresh_token_rotation_enabled": True,
     "security_refresh_token_reuse_interval": 10,
     "sms_autoconfirm": False,
+    "smtp_admin_email": None,
+    "smtp_host": None,
+    "smtp_pass": None,
+    "smtp_port": None,
+    "smtp_sender_name": None,
+    "smtp_user": None,
+    "rate_limit_anonymous_users": 30,
+    "rate_limit_email_sent": 2,
+    "rate_limit_otp": 30,
+    "rate_limit_token_refresh": 150,
+    "rate_limit_verify": 30,
 }
-"""A subset of AuthConfigResponse (the real one has ~240 keys), with Supabase's defaults."""
+"""A subset of AuthConfigResponse (the real one has ~240 keys), with Supabase's defaults.
+`smtp_pass` is write-only here: the fake keeps it but answers null."""
 
 
 class HttpError(Exception):
@@ -77,10 +91,17 @@ class Fault:
     delay: float = 0.0
     """Seconds to wait before answering (longer than the client timeout = a timeout)."""
     commit_first: bool = False
-    """Handle the request first, then wait `delay`: the change is made, the answer lost."""
+    """Handle the request first, then wait `delay`: the change is made, the answer lost.
+    With `status`, the change is made and the answer is that error (a gateway's 502)."""
     message: str = "injected fault"
     headers: dict[str, str] = field(default_factory=dict)
     """Extra headers sent with `status`, e.g. a Location for a redirect."""
+    trickle: float = 0.0
+    """Send the answer one byte at a time, this many seconds apart (each read succeeds)."""
+    drop: bool = False
+    """Close the connection without any answer (after handling it, with `commit_first`)."""
+    strip: tuple[str, ...] = ()
+    """Keys removed from the handler's JSON object answer (e.g. a 201 without `ref`)."""
 
 
 @dataclass
@@ -117,6 +138,12 @@ class FakeProject:
     default_pool_size: int | None = 15
     auth: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_AUTH_CONFIG))
     pitr_variant: str | None = None
+    hidden_lookups: int = 0
+    """Organisation project lists that do not show this project yet (list lag)."""
+    created_by_api: bool = False
+    """Made by POST /v1/projects (not by `add_project`, as if made outside Pulumi)."""
+    transitions: list[str] = field(default_factory=list)
+    """Statuses the project takes, one per GET of it, before it keeps the last one."""
 
 
 def _now() -> str:
@@ -140,6 +167,8 @@ class FakeSupabase:
         """GETs of a new project answered COMING_UP before it turns ACTIVE_HEALTHY."""
         self.stuck_coming_up = False
         """When True, new projects stay COMING_UP for ever."""
+        self.list_lag = 0
+        """Organisation project lists a new project stays hidden from after its create."""
         self.projects: dict[str, FakeProject] = {}
         self.requests: list[RecordedRequest] = []
         self.lock = threading.RLock()
@@ -281,17 +310,29 @@ class FakeSupabase:
         payload: Any
         if fault is not None and not fault.commit_first:
             self._release.wait(fault.delay)
-        if fault is not None and fault.status is not None:
+            if fault.drop:
+                http.close_connection = True
+                return
+        if fault is not None and fault.status is not None and not fault.commit_first:
             status, payload = fault.status, {"message": fault.message}
-            headers.update(fault.headers)
-            if fault.retry_after is not None:
-                headers["Retry-After"] = fault.retry_after
         else:
             status, payload = self._dispatch(http, handler, params, query, record.body, raw)
             if fault is not None and fault.commit_first:
                 self._release.wait(fault.delay)
+                if fault.status is not None:
+                    status, payload = fault.status, {"message": fault.message}
+        if fault is not None:
+            headers.update(fault.headers)
+            if fault.retry_after is not None:
+                headers["Retry-After"] = fault.retry_after
+            if isinstance(payload, dict) and fault.strip:
+                payload = {k: v for k, v in payload.items() if k not in fault.strip}
         record.status, record.response = status, payload
-        self._write(http, status, payload, headers)
+        if fault is not None and fault.drop:
+            record.status = 0
+            http.close_connection = True
+            return
+        self._write(http, status, payload, headers, fault.trickle if fault else 0.0)
 
     def _dispatch(
         self,
@@ -316,9 +357,13 @@ class FakeSupabase:
         except HttpError as err:
             return err.status, {"message": err.message}
 
-    @staticmethod
     def _write(
-        http: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str]
+        self,
+        http: BaseHTTPRequestHandler,
+        status: int,
+        payload: Any,
+        headers: dict[str, str],
+        trickle: float,
     ) -> None:
         data = b"" if payload is None else json.dumps(payload).encode()
         try:
@@ -328,8 +373,18 @@ class FakeSupabase:
             if payload is not None:
                 http.send_header("Content-Type", "application/json")
             http.send_header("Content-Length", str(len(data)))
-            http.end_headers()
-            http.wfile.write(data)
+            if not trickle:
+                http.end_headers()
+                http.wfile.write(data)
+                return
+            # Everything so far sits in the handler's header buffer: send it byte by byte.
+            pending = b"".join(getattr(http, "_headers_buffer", [])) + b"\r\n" + data
+            http._headers_buffer = []  # type: ignore[attr-defined]
+            for byte in pending:
+                http.wfile.write(bytes([byte]))
+                http.wfile.flush()
+                if self._release.wait(trickle):
+                    return
         except (BrokenPipeError, ConnectionResetError):
             pass  # The client gave up (timeout fault); the answer is lost, as intended.
 
@@ -402,6 +457,7 @@ class FakeSupabase:
         )
         if project.polls_until_healthy <= 0 and not self.stuck_coming_up:
             project.status = "ACTIVE_HEALTHY"
+        project.hidden_lookups = self.list_lag
         self._next_id += 1
         self.projects[ref] = project
         return project
@@ -448,7 +504,9 @@ class FakeSupabase:
         size = body.get("desired_instance_size")
         if size is not None and size not in COMPUTE_SIZES:
             raise HttpError(400, f"desired_instance_size must be one of {COMPUTE_SIZES}")
-        return 201, self._project_body(self._new_project(body), False)
+        project = self._new_project(body)
+        project.created_by_api = True
+        return 201, self._project_body(project, False)
 
     def _list_org_projects(self, params: Params, query: QueryArgs, body: Any) -> Answer:
         slug = params["slug"]
@@ -457,14 +515,13 @@ class FakeSupabase:
         limit = int((query.get("limit") or ["100"])[0])
         if not 1 <= limit <= 100:
             raise HttpError(400, "limit must be between 1 and 100")
-        matching = sorted(
-            (
-                p
-                for p in self.projects.values()
-                if p.organization_slug == slug and search in p.name.lower()
-            ),
-            key=lambda p: p.name,
-        )
+        listed = []
+        for p in self.projects.values():
+            if p.hidden_lookups > 0:
+                p.hidden_lookups -= 1
+            elif p.organization_slug == slug and search in p.name.lower():
+                listed.append(p)
+        matching = sorted(listed, key=lambda p: p.name)
         page = [
             {
                 "ref": p.ref,
@@ -492,7 +549,9 @@ class FakeSupabase:
 
     def _get_project(self, params: Params, query: QueryArgs, body: Any) -> Answer:
         project = self._project(params)
-        if project.status == "COMING_UP" and not self.stuck_coming_up:
+        if project.transitions:
+            project.status = project.transitions.pop(0)
+        elif project.status == "COMING_UP" and not self.stuck_coming_up:
             if project.polls_until_healthy <= 0:
                 project.status = "ACTIVE_HEALTHY"
             project.polls_until_healthy -= 1
@@ -614,8 +673,12 @@ class FakeSupabase:
         p.cidrs_v6 = list(body.get("dbAllowedCidrsV6", []))
         return 201, self._network_body(p)
 
+    @staticmethod
+    def _auth_body(p: FakeProject) -> dict[str, Any]:
+        return {**p.auth, "smtp_pass": None}
+
     def _get_auth(self, params: Params, query: QueryArgs, body: Any) -> Answer:
-        return 200, dict(self._ready(params).auth)
+        return 200, self._auth_body(self._ready(params))
 
     def _patch_auth(self, params: Params, query: QueryArgs, body: dict[str, Any]) -> Answer:
         p = self._ready(params)
@@ -625,8 +688,17 @@ class FakeSupabase:
         site_url = body.get("site_url")
         if site_url is not None and "," in site_url:
             raise HttpError(400, "site_url must not contain a comma")
+        port = body.get("smtp_port")
+        if port is not None and not (isinstance(port, str) and port.isdigit()):
+            raise HttpError(400, "smtp_port must be a string of digits")
+        for key, value in body.items():
+            if key.startswith("rate_limit_") and (not isinstance(value, int) or value < 1):
+                raise HttpError(400, f"{key} must be a positive integer")
+        # Supabase's rule: the built-in mailer's e-mail rate limit cannot be changed.
+        if "rate_limit_email_sent" in body and not (body.get("smtp_host") or p.auth["smtp_host"]):
+            raise HttpError(400, "Custom SMTP required to update email rate limits")
         p.auth.update(body)
-        return 200, dict(p.auth)
+        return 200, self._auth_body(p)
 
     def _api_keys(self, params: Params, query: QueryArgs, body: Any) -> Answer:
         p = self._project(params)

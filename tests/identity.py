@@ -11,6 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.supabase.facts import (
+    AUTH_CONFIG,
+    DATABASE_PASSWORD,
+    NETWORK_RESTRICTIONS,
+    POOLER,
+    PROJECT,
+    SSL_ENFORCEMENT,
+    resource_type,
+)
 from tools.recorder import Registration
 
 IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
@@ -42,8 +51,13 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
         "secretName",
     ),
     "github:index/actionsVariable:ActionsVariable": ("repository", "variableName"),
-    # Supabase projects are found by name within their organisation (see the provider).
-    "pulumi-python:dynamic/supabase:Project": ("organization_slug", "name"),
+    # Supabase projects are found by name within their organisation (see the provider);
+    # their password and settings groups are each one object of their project.
+    resource_type(PROJECT): ("organization_slug", "name"),
+    **{
+        resource_type(kind): ("project_ref",)
+        for kind in (DATABASE_PASSWORD, POOLER, SSL_ENFORCEMENT, NETWORK_RESTRICTIONS, AUTH_CONFIG)
+    },
     "vercel:index/project:Project": ("teamId", "name"),
     "vercel:index/projectDomain:ProjectDomain": ("domain",),
     "vercel:index/projectEnvironmentVariables:ProjectEnvironmentVariables": (

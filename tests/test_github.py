@@ -127,9 +127,9 @@ def test_g5_signed_commits_off_only_with_waiver() -> None:
     config = stack_config("production")
     config["webapp-platform:requireSignedCommits"] = False
     with pytest.raises(ConfigError, match="signedCommitsWaiver"):
-        record("production", config=config)
+        record("production", config=config, secrets=TEST_SECRETS)
     config["webapp-platform:signedCommitsWaiver"] = "bots commit through the API"
-    rules = record("production", config=config).one(RULESET).inputs["rules"]
+    rules = record("production", config=config, secrets=TEST_SECRETS).one(RULESET).inputs["rules"]
     assert rules["requiredSignatures"] is False
 
 
@@ -151,9 +151,13 @@ def test_g10_private_repository_needs_advanced_security() -> None:
     config = stack_config("production")
     config["webapp-platform:githubAdvancedSecurity"] = False
     with pytest.raises(ConfigError, match="githubAdvancedSecurity: false is not allowed"):
-        record("production", config=config)
+        record("production", config=config, secrets=TEST_SECRETS)
     config["webapp-platform:githubVisibility"] = "public"
-    analysis = record("production", config=config).one(REPOSITORY).inputs["securityAndAnalysis"]
+    analysis = (
+        record("production", config=config, secrets=TEST_SECRETS)
+        .one(REPOSITORY)
+        .inputs["securityAndAnalysis"]
+    )
     assert analysis["secretScanningPushProtection"]["status"] == "enabled"
 
 
@@ -341,7 +345,10 @@ def test_a_left_over_vercel_token_is_refused_with_its_reason() -> None:
 
 
 def test_missing_secret_is_reported_not_invented() -> None:
-    inventory = record("production")
+    # Every secret but the optional Sentry release token (the SMTP password is required).
+    inventory = record(
+        "production", secrets={k: v for k, v in TEST_SECRETS.items() if k != "sentryAuthToken"}
+    )
     assert not [
         r for r in inventory.of_type(ENV_SECRET) if r.inputs["secretName"] == "SENTRY_AUTH_TOKEN"
     ]

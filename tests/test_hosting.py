@@ -275,7 +275,10 @@ def test_stacks_register_every_runtime_value(inventory: Callable[[str], Inventor
     for stack in STACKS:
         settings = _settings(stack)
         entries = {entry["key"]: entry for _, entry in _variables(inventory(stack))}
-        assert set(entries) == ALL_RUNTIME_KEYS, stack
+        # DATABASE_URL only where the app connects to Postgres directly (rule S1).
+        direct = settings.supabase.app_connects_directly
+        expected = ALL_RUNTIME_KEYS if direct else ALL_RUNTIME_KEYS - {"DATABASE_URL"}
+        assert set(entries) == expected, stack
         assert entries["NEXT_PUBLIC_POSTHOG_KEY"]["value"] == settings.posthog.project_key, stack
 
 

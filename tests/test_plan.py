@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import yaml
 
 from tests.conftest import MINIMAL_PROGRAM, STACKS, TEST_SECRETS, run_tool
 from tools import plan
-from tools.recorder import Inventory
+from tools.recorder import _ORIGINAL_BATCH_SETITEMS, Inventory, record
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = MINIMAL_PROGRAM
@@ -126,3 +127,12 @@ def test_a_program_that_crashes_is_reported_without_a_traceback(tmp_path: Path) 
     assert result.returncode == 1
     assert result.stderr.startswith("plan: error: the program failed for stack 'staging': KeyError")
     assert result.stderr.count("\n") == 1
+
+
+def test_recording_leaves_the_pickler_as_it_found_it() -> None:
+    """pulumi's serialize_provider wraps the pickler once per dynamic resource and never
+    unwraps it; without the recorder's repair, ~950 registrations in one process (the
+    test suite, the benchmark) end in RecursionError."""
+    record("staging", secrets=TEST_SECRETS)
+    restored = vars(pickle._Pickler)["_batch_setitems"]
+    assert restored is _ORIGINAL_BATCH_SETITEMS

@@ -38,6 +38,10 @@ from tools.recorder import UNKNOWN, Inventory, Registration, Secret
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "webapp-platform"
 SUPABASE_TYPE = "pulumi-python:dynamic/supabase:Project"
+SUPABASE_SSL = "pulumi-python:dynamic/supabase:SslEnforcement"
+SUPABASE_NETWORK = "pulumi-python:dynamic/supabase:NetworkRestrictions"
+SUPABASE_AUTH = "pulumi-python:dynamic/supabase:AuthConfig"
+SUPABASE_PASSWORD = "pulumi-python:dynamic/supabase:DatabasePassword"
 
 
 # --------------------------------------------------------------------------- harness
@@ -288,6 +292,10 @@ def test_g7_names_a_secret_field_the_state_would_keep_in_plain_text() -> None:
         name="db",
     )
     one(violations(rules.validate_g7_no_plaintext_secret, supabase), "G7", "db.db_pass")
+    for type_, field in ((SUPABASE_PASSWORD, "password"), (SUPABASE_AUTH, "smtp_pass")):
+        plain = resource_args(type_, {"project_ref": "r", field: "pw"}, name="s")
+        found = violations(rules.validate_g7_no_plaintext_secret, plain)
+        one(found, "G7", f"s.{field}")
 
 
 def test_g7_names_a_credential_in_any_plain_field() -> None:
@@ -344,44 +352,145 @@ def test_g7_skips_values_that_are_unknown_at_preview() -> None:
 # --------------------------------------------------------------------------- S1
 
 
-def supabase(stack: str = "production", **changes: Any) -> ResourceValidationArgs:
+def network(stack: str = "production", **changes: Any) -> ResourceValidationArgs:
     props = {
-        "name": f"acme-web-{stack}",
-        "organization_slug": "acme",
-        "ssl_enforced": True,
+        "project_ref": "abcdefghijklmnopqrst",
         "allowed_cidrs": ["203.0.113.0/24", "2001:db8::/48"],
+        "app_egress_cidrs": [],
+        "ci_egress_cidrs": [],
         **changes,
     }
-    return resource_args(
-        SUPABASE_TYPE, props, stack=stack, name="db", secret_outputs=["db_pass", "access_token"]
-    )
+    return resource_args(SUPABASE_NETWORK, props, stack=stack, name="net")
+
+
+def ssl(stack: str = "production", enforced: Any = True) -> ResourceValidationArgs:
+    props = {"project_ref": "abcdefghijklmnopqrst", "enforced": enforced}
+    return resource_args(SUPABASE_SSL, props, stack=stack, name="ssl")
 
 
 def test_s1_passes_ssl_and_restricted_networks() -> None:
-    assert violations(rules.validate_s1_supabase_network, supabase()) == []
+    assert violations(rules.validate_s1_supabase_network, network()) == []
+    assert violations(rules.validate_s1_supabase_network, ssl()) == []
+    egress = network(app_egress_cidrs=["203.0.113.8/29"], ci_egress_cidrs=["2001:db8::/64"])
+    assert violations(rules.validate_s1_supabase_network, egress) == []
 
 
 def test_s1_names_ssl_off_and_networks_open_to_all() -> None:
-    one(
-        violations(rules.validate_s1_supabase_network, supabase(ssl_enforced=False)),
-        "S1",
-        "enforce SSL",
-    )
+    one(violations(rules.validate_s1_supabase_network, ssl(enforced=False)), "S1", "be on")
     for cidr in ("0.0.0.0/0", "::/0", "0::0/0"):
         found = violations(
-            rules.validate_s1_supabase_network, supabase(allowed_cidrs=["203.0.113.0/24", cidr])
+            rules.validate_s1_supabase_network, network(allowed_cidrs=["203.0.113.0/24", cidr])
         )
         one(found, "S1", cidr)
-    one(
-        violations(rules.validate_s1_supabase_network, supabase(allowed_cidrs=None)),
-        "S1",
-        "unmanaged",
+
+
+def test_s1_names_a_declared_egress_the_restrictions_would_block() -> None:
+    found = violations(
+        rules.validate_s1_supabase_network, network(app_egress_cidrs=["198.51.100.0/24"])
     )
+    one(found, "S1", "app_egress_cidrs", "198.51.100.0/24", "could not connect")
 
 
 def test_s1_applies_to_production_only() -> None:
-    relaxed = supabase("staging", ssl_enforced=False, allowed_cidrs=["0.0.0.0/0"])
+    assert violations(rules.validate_s1_supabase_network, ssl("staging", False)) == []
+    relaxed = network("staging", allowed_cidrs=["0.0.0.0/0"], app_egress_cidrs=["10.0.0.0/8"])
     assert violations(rules.validate_s1_supabase_network, relaxed) == []
+
+
+def access_path_stack(stack: str = "production", **parts: Any) -> StackValidationArgs:
+    """A stack with a Supabase project and the parts named (props, or None to leave out)."""
+    defaults: dict[str, Any] = {
+        "ssl": {"project_ref": "r", "enforced": True},
+        "network": {"project_ref": "r", "allowed_cidrs": ["203.0.113.0/24"]},
+        "vercel": {"variables": [{"key": "NEXT_PUBLIC_SUPABASE_URL", "sensitive": False}]},
+        "github": None,
+    }
+    defaults.update(parts)
+    types = {
+        "ssl": SUPABASE_SSL,
+        "network": SUPABASE_NETWORK,
+        "vercel": rules.VERCEL_ENV_VARIABLES,
+        "github": rules.ACTIONS_ENV_SECRET,
+    }
+    resources = [
+        stack_resource(SUPABASE_TYPE, {"name": f"acme-web-{stack}-db"}, stack, "db"),
+        *(
+            stack_resource(types[key], props, stack, key)
+            for key, props in defaults.items()
+            if props is not None
+        ),
+    ]
+    return StackValidationArgs(resources)
+
+
+def test_s1_access_path_passes_the_data_api_behind_tight_networks() -> None:
+    assert violations(rules.validate_s1_supabase_access_path, access_path_stack()) == []
+
+
+def test_s1_access_path_names_a_connection_string_nobody_can_use() -> None:
+    vercel = {"variables": [{"key": "DATABASE_URL", "sensitive": True}]}
+    one(
+        violations(rules.validate_s1_supabase_access_path, access_path_stack(vercel=vercel)),
+        "S1",
+        "Vercel DATABASE_URL",
+        "app_egress_cidrs",
+    )
+    github = {"secretName": "SUPABASE_DB_URL", "environment": "production"}
+    one(
+        violations(rules.validate_s1_supabase_access_path, access_path_stack(github=github)),
+        "S1",
+        "GitHub SUPABASE_DB_URL",
+        "ci_egress_cidrs",
+    )
+    allowed = {
+        "project_ref": "r",
+        "allowed_cidrs": ["203.0.113.0/24"],
+        "app_egress_cidrs": ["203.0.113.8/29"],
+        "ci_egress_cidrs": ["203.0.113.16/29"],
+    }
+    both = access_path_stack(vercel=vercel, github=github, network=allowed)
+    assert violations(rules.validate_s1_supabase_access_path, both) == []
+
+
+def test_s1_access_path_wants_ssl_and_network_restrictions_in_production_only() -> None:
+    found = violations(
+        rules.validate_s1_supabase_access_path, access_path_stack(ssl=None, network=None)
+    )
+    assert len(found) == 2
+    assert any("no SSL enforcement" in f for f in found)
+    assert any("no network restrictions" in f for f in found)
+    staging = access_path_stack("staging", ssl=None, network=None)
+    assert violations(rules.validate_s1_supabase_access_path, staging) == []
+
+
+# --------------------------------------------------------------------------- S13
+
+
+def auth(stack: str = "production", **changes: Any) -> ResourceValidationArgs:
+    props = {
+        "project_ref": "r",
+        "mailer_autoconfirm": False,
+        "smtp_host": "smtp.example.com",
+        "smtp_pass": "from-a-secret",
+        **changes,
+    }
+    return resource_args(
+        SUPABASE_AUTH, props, stack=stack, name="auth", secret_outputs=["smtp_pass"]
+    )
+
+
+def test_s13_passes_confirmations_through_custom_smtp() -> None:
+    assert violations(rules.validate_s13_supabase_smtp, auth()) == []
+    no_confirmation = auth(mailer_autoconfirm=True, smtp_host=None, smtp_pass=None)
+    assert violations(rules.validate_s13_supabase_smtp, no_confirmation) == []
+
+
+def test_s13_names_confirmations_through_the_built_in_mailer() -> None:
+    found = violations(rules.validate_s13_supabase_smtp, auth(smtp_host=None, smtp_pass=None))
+    one(found, "S13", "smtp_host, smtp_pass", "organisation members only")
+    one(violations(rules.validate_s13_supabase_smtp, auth(smtp_pass=None)), "S13", "smtp_pass")
+    staging = auth("staging", smtp_host=None, smtp_pass=None)
+    assert violations(rules.validate_s13_supabase_smtp, staging) == []
 
 
 # --------------------------------------------------------------------------- S6 S8 S9
@@ -656,7 +765,7 @@ def test_every_policy_is_mandatory_except_the_advisory_budget() -> None:
     levels = {p.name: p.enforcement_level for p in policies}
     assert levels.pop("cost-within-budget") == EnforcementLevel.ADVISORY
     assert set(levels.values()) == {EnforcementLevel.MANDATORY}
-    for rule in ("g1", "g2", "g4", "g7", "s1", "s6", "s8", "s9", "s12", "w10"):
+    for rule in ("g1", "g2", "g4", "g7", "s1", "s6", "s8", "s9", "s12", "s13", "w10"):
         assert any(name.startswith(f"{rule}-") for name in names), rule
 
 
@@ -745,15 +854,23 @@ def test_the_recorded_stacks_are_what_the_rules_expect(
         rules.VERCEL_FIREWALL,
         rules.VERCEL_OIDC_POLICY,
         rules.SENTRY_PROJECT,
+        rules.SUPABASE_PROJECT,
+        rules.SUPABASE_SSL,
+        rules.SUPABASE_NETWORK,
+        rules.SUPABASE_AUTH,
     ):
         assert expected in types, expected
     assert "monthlyCostEstimateUsd" in production.outputs
 
 
-def test_a_supabase_project_if_recorded_is_recognised(stack_inventory: Inventory) -> None:
+def test_every_supabase_resource_recorded_is_known_to_the_pack(
+    stack_inventory: Inventory,
+) -> None:
     dynamic = [r for r in stack_inventory.resources if r.type.startswith(rules.DYNAMIC_PREFIX)]
+    assert {r.type for r in dynamic} >= {SUPABASE_TYPE, SUPABASE_SSL, SUPABASE_AUTH}
     for r in dynamic:
-        assert rules.is_supabase_project(r.type, r.inputs), r.urn
+        assert r.type in rules.SECRET_FIELDS, r.urn
+        assert rules.is_supabase_project(r.type, r.inputs) == (r.type == SUPABASE_TYPE), r.urn
 
 
 # --------------------------------------------------------------------------- the pack over gRPC

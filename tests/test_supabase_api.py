@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -300,3 +301,95 @@ def test_the_fake_runs_standalone_for_the_engine_cycle(sleeps: list[float]) -> N
             assert client.get_project(created["ref"]) is not None
         finally:
             server.terminate()
+
+
+# ---------------------------------------------------------------- deadlines (rule R4)
+
+
+def test_a_trickling_answer_is_cut_at_the_calls_overall_deadline(
+    fake: FakeSupabase, sleeps: list[float]
+) -> None:
+    """Each byte arrives well within the per-read timeout; the whole answer never would."""
+    ref = _project(fake)
+    client = SupabaseClient(TOKEN, fake.url, timeout=0.3, retry=RETRY, sleep=sleeps.append)
+    fake.add_fault("GET", "/v1/projects/{ref}", *[Fault(trickle=0.05)] * RETRY.max_attempts)
+    started = time.monotonic()
+    with pytest.raises(SupabaseApiError) as caught:
+        client.get_project(ref)
+    elapsed = time.monotonic() - started
+    assert caught.value.status is None and caught.value.outcome_unknown
+    assert "no complete answer within 0.3s" in caught.value.message
+    assert elapsed < RETRY.max_attempts * 0.3 + 1.0
+    assert len(sleeps) == RETRY.max_attempts - 1
+
+
+def test_a_trickle_once_is_retried_when_safe(fake: FakeSupabase, client: SupabaseClient) -> None:
+    ref = _project(fake)
+    fake.add_fault("GET", "/v1/projects/{ref}", Fault(trickle=0.05))
+    assert client.get_project(ref) is not None
+    assert [r.template for r in fake.requests].count("/v1/projects/{ref}") == 2
+
+
+def test_the_operation_deadline_bounds_retries_and_waits(fake: FakeSupabase) -> None:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    client = SupabaseClient(
+        TOKEN,
+        fake.url,
+        timeout=0.25,
+        retry=RetryPolicy(max_attempts=10),
+        sleep=sleep,
+        clock=lambda: now[0],
+        deadline=50.0,
+    )
+    ref = _project(fake)
+    fake.add_fault("GET", "/v1/projects/{ref}", *[Fault(429, "30")] * 5)
+    with pytest.raises(SupabaseApiError) as caught:
+        client.get_project(ref)
+    assert caught.value.status == 429 and now[0] == 30.0
+    assert "no time left in this operation" in str(caught.value)
+    now[0] = 50.0
+    with pytest.raises(SupabaseApiError) as late:
+        client.get_project(ref)
+    assert late.value.sent is False and not late.value.outcome_unknown
+    assert "(not sent)" in str(late.value)
+
+
+def test_the_token_is_redacted_before_the_message_is_shortened(
+    fake: FakeSupabase, client: SupabaseClient
+) -> None:
+    """A token straddling the length limit would leave its prefix if cut first."""
+    for offset in (480, 490, 495, 499):
+        echo = "x" * offset + TOKEN + "y" * 200
+        fake.add_fault("GET", "/v1/projects/{ref}", Fault(400, message=echo))
+        with pytest.raises(SupabaseApiError) as caught:
+            client.get_project("abcdefghijklmnopqrst")
+        message = caught.value.message
+        assert len(message) <= 500
+        assert TOKEN[:5] not in message, offset
+
+
+def test_hidden_values_are_redacted_too(fake: FakeSupabase, client: SupabaseClient) -> None:
+    client.hide("a-database-password-1")
+    fake.add_fault(
+        "PATCH",
+        "/v1/projects/{ref}/database/password",
+        Fault(400, message="bad a-database-password-1"),
+    )
+    with pytest.raises(SupabaseApiError) as caught:
+        client.update_database_password(_project(fake), "a-database-password-1")
+    assert "a-database-password-1" not in str(caught.value)
+    assert caught.value.message == "bad [redacted]"
+
+
+def test_a_dropped_connection_is_an_unknown_outcome(
+    fake: FakeSupabase, client: SupabaseClient
+) -> None:
+    fake.add_fault("POST", "/v1/projects", Fault(drop=True, commit_first=True))
+    with pytest.raises(SupabaseApiError) as caught:
+        client.create_project({"name": "a", "organization_slug": "acme", "db_pass": "pw12"})
+    assert caught.value.status is None and caught.value.outcome_unknown
+    assert len(fake.projects) == 1 and len(fake.calls("POST", "/v1/projects")) == 1

@@ -1,8 +1,9 @@
-"""The Supabase dynamic provider against the local fake API, called without the engine.
+"""The Supabase dynamic providers one call at a time, against the local fake API.
 
-Covers create/read/update/delete/diff/check, every injected fault (nothing lost or
-duplicated), the secrecy of the pickled provider, and a contract test of every request
-the provider made against the published OpenAPI document.
+Project (create, adopt, read, update, delete, diff, check), the database password, the
+settings groups (pooler, SSL, network restrictions, auth with SMTP), the secrecy of the
+pickled providers, and a contract test of every request they make against the published
+OpenAPI document. Faults are the matrix's business (test_supabase_faults.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,36 +26,26 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.rpc import UNKNOWN
 
-from components.supabase.api import RetryPolicy, SupabaseApiError, SupabaseConfigError
+from components.supabase.api import SupabaseApiError, SupabaseConfigError
+from components.supabase.dynamic import ProviderBase, SupabaseProvisioningError
+from components.supabase.facts import SECRET_FIELDS
+from components.supabase.password import DatabasePasswordProvider, intended
 from components.supabase.provider import (
     INPUT_KEYS,
-    SECRET_OUTPUTS,
     SupabaseProject,
     SupabaseProjectArgs,
     SupabaseProjectProvider,
-    SupabaseProvisioningError,
-    Timing,
 )
-from tests.fake_supabase import FakeSupabase, Fault, RecordedRequest
+from components.supabase.settings_resources import (
+    AuthConfigProvider,
+    NetworkRestrictionsProvider,
+    PoolerProvider,
+    SslEnforcementProvider,
+)
+from tests.fake_supabase import FakeSupabase, RecordedRequest
+from tests.supabase_harness import GENERATED, TOKEN, Desired, FakeTime, Stack
 
-TOKEN = "sbp_provider_test_token_9876543210"
-PASSWORD = "db-pass/with:special@chars"
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
-
-
-@dataclass
-class FakeTime:
-    """An injected clock: sleeping advances it instantly."""
-
-    now: float = 0.0
-    slept: list[float] = field(default_factory=list)
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -67,488 +57,204 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSupabase]:
 
 
 @pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
+def stack(fake: FakeSupabase) -> Stack:
+    return Stack(fake)
 
 
-@pytest.fixture
-def logs() -> list[str]:
-    return []
-
-
-def make_provider(fake_time: FakeTime, logs: list[str], **timing: Any) -> SupabaseProjectProvider:
-    return SupabaseProjectProvider(
-        timing=Timing(**{"request_timeout": 0.25, "wait_timeout": 120.0, **timing}),
-        retry=RetryPolicy(max_attempts=3),
-        sleep=fake_time.sleep,
-        clock=fake_time.clock,
-        log=logs.append,
-    )
-
-
-@pytest.fixture
-def provider(fake: FakeSupabase, fake_time: FakeTime, logs: list[str]) -> SupabaseProjectProvider:
-    return make_provider(fake_time, logs)
-
-
-def full_props(**overrides: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "name": "app-staging-db",
-        "organization_slug": "acme",
-        "region": "eu-central-1",
-        "db_pass": PASSWORD,
-        "desired_instance_size": "small",
-        "pool_mode": "transaction",
-        "default_pool_size": 20,
-        "ssl_enforced": True,
-        "allowed_cidrs": ["203.0.113.0/24", "2001:db8::/32"],
-        "site_url": "https://staging.example.com",
-        "uri_allow_list": ["https://staging.example.com/auth/callback"],
-        "mailer_autoconfirm": False,
-        "mailer_otp_exp": 3600,
-        "pitr_required": True,
-    }
-    props.update(overrides)
-    return props
-
-
-def minimal_props(**overrides: Any) -> dict[str, Any]:
-    props = {
-        "name": "app-staging-db",
-        "organization_slug": "acme",
-        "region": "eu-central-1",
-        "db_pass": PASSWORD,
-    }
-    props.update(overrides)
-    return props
+def provider(stack: Stack, role: str) -> Any:
+    return stack.providers[role]
 
 
 def mutations(fake: FakeSupabase, since: int = 0) -> list[tuple[str, str | None]]:
     return [(r.method, r.template) for r in fake.requests[since:] if r.method in MUTATING]
 
 
-# ---------------------------------------------------------------- create
-
-
-def test_create_makes_the_project_applies_settings_and_returns_outputs(
-    fake: FakeSupabase, provider: SupabaseProjectProvider, logs: list[str]
-) -> None:
-    result = provider.create(full_props())
-    assert len(fake.projects) == 1
-    project = fake.projects[result.id]
-    assert (project.name, project.organization_slug, project.region) == (
-        "app-staging-db",
-        "acme",
-        "eu-central-1",
-    )
-    assert project.password == PASSWORD
-    assert project.size == "small"
-    assert project.ssl_enforced is True
-    assert (project.cidrs_v4, project.cidrs_v6) == (["203.0.113.0/24"], ["2001:db8::/32"])
-    assert (project.pool_mode, project.default_pool_size) == ("transaction", 20)
-    assert project.auth["site_url"] == "https://staging.example.com"
-    assert project.auth["uri_allow_list"] == "https://staging.example.com/auth/callback"
-    assert project.auth["mailer_autoconfirm"] is False
-    assert project.auth["mailer_otp_exp"] == 3600
-    assert project.pitr_variant == "pitr_7"
-
-    outs = result.outs or {}
-    ref = result.id
-    assert outs["ref"] == ref
-    assert outs["api_url"] == f"https://{ref}.supabase.co"
-    assert outs["anon_key"].startswith("eyJ") and "anon" in outs["anon_key"]
-    assert "service" in outs["service_role_key"]
-    quoted = "db-pass%2Fwith%3Aspecial%40chars"
-    assert outs["direct_connection_string"] == (
-        f"postgresql://postgres:{quoted}@db.{ref}.supabase.co:5432/postgres?sslmode=require"
-    )
-    assert outs["pooled_connection_string"] == (
-        f"postgresql://postgres.{ref}:{quoted}@aws-0-eu-central-1.pooler.supabase.com:6543"
-        "/postgres?sslmode=require"
-    )
-    assert outs["pitr_enabled"] is True and outs["walg_enabled"] is True
-    assert outs["latest_backup_at"] is not None
-    assert outs["settings"]["ssl_enforced"] is True
-    assert outs["settings"]["allowed_cidrs"] == ["2001:db8::/32", "203.0.113.0/24"]
-    assert outs["settings"]["instance_size"] == "small"
-    assert {k: outs[k] for k in INPUT_KEYS if k != "allowed_cidrs"} == {
-        k: v for k, v in full_props().items() if k != "allowed_cidrs"
+def project_props(**overrides: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "name": "app-staging-db",
+        "organization_slug": "acme",
+        "region": "eu-central-1",
+        "db_pass": GENERATED,
     }
-    assert any("waiting for app-staging-db" in line for line in logs)
+    props.update(overrides)
+    return props
 
 
-def test_create_sends_only_current_fields(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    provider.create(minimal_props())
+# ---------------------------------------------------------------- project: create
+
+
+def test_create_posts_only_current_fields_once(fake: FakeSupabase, stack: Stack) -> None:
+    created = provider(stack, "project").create(project_props(desired_instance_size="small"))
     (post,) = fake.calls("POST", "/v1/projects")
     assert post.body == {
         "name": "app-staging-db",
         "organization_slug": "acme",
-        "db_pass": PASSWORD,
+        "db_pass": GENERATED,
         "region_selection": {"type": "specific", "code": "eu-central-1"},
+        "desired_instance_size": "small",
     }
+    outs = created.outs or {}
+    ref = created.id
+    assert outs["ref"] == ref and outs["api_url"] == f"https://{ref}.supabase.co"
+    assert outs["db_host"] == f"db.{ref}.supabase.co" and outs["adopted"] is False
+    assert outs["anon_key"].startswith("eyJ") and "service" in outs["service_role_key"]
+    assert outs["desired_instance_size"] == "small" and outs["pitr_required"] is False
+    assert outs["walg_enabled"] is True and outs["latest_backup_at"] is not None
+    assert "db_pass" not in outs  # the DatabasePassword resource records the password
+    assert fake.projects[ref].password == GENERATED
+    assert mutations(fake) == [("POST", "/v1/projects")]
 
 
-def test_create_with_defaults_is_secure_and_leaves_unmanaged_settings_alone(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    result = provider.create(minimal_props())
-    project = fake.projects[result.id]
-    assert project.ssl_enforced is True
-    assert project.auth["mailer_autoconfirm"] is False
-    assert project.auth["mailer_otp_exp"] == 3600
-    assert project.auth["site_url"] == "http://localhost:3000"  # unmanaged, untouched
-    assert (project.cidrs_v4, project.cidrs_v6) == (["0.0.0.0/0"], ["::/0"])
-    assert not fake.calls("POST", "/v1/projects/{ref}/network-restrictions/apply")
-    assert not fake.calls("PATCH", "/v1/projects/{ref}/billing/addons")
-    outs = result.outs or {}
-    assert outs["allowed_cidrs"] is None and outs["site_url"] is None
-    assert outs["settings"]["allowed_cidrs"] == ["0.0.0.0/0", "::/0"]
-
-
-def test_create_waits_for_health_with_a_bounded_backoff(
-    fake: FakeSupabase, fake_time: FakeTime, logs: list[str]
-) -> None:
+def test_create_waits_for_health_with_a_bounded_backoff(fake: FakeSupabase) -> None:
     fake.coming_up_polls = 6
-    provider = make_provider(fake_time, logs, poll_interval=5.0, max_poll_interval=20.0)
-    provider.create(minimal_props())
-    assert fake_time.slept == [5.0, 10.0, 20.0, 20.0, 20.0, 20.0]
-    assert sum("COMING_UP" in line for line in logs) == 6
+    clock = FakeTime()
+    stack = Stack(fake, clock, poll_interval=5.0, max_poll_interval=20.0)
+    provider(stack, "project").create(project_props())
+    assert clock.slept == [5.0, 10.0, 20.0, 20.0, 20.0, 20.0]
+    assert sum("COMING_UP" in line for line in stack.logs) == 6
 
 
-def test_a_project_stuck_coming_up_fails_at_the_deadline_then_is_adopted(
-    fake: FakeSupabase, fake_time: FakeTime, logs: list[str]
-) -> None:
-    fake.stuck_coming_up = True
-    provider = make_provider(fake_time, logs, wait_timeout=90.0)
-    with pytest.raises(SupabaseProvisioningError, match="not healthy after 90s") as caught:
-        provider.create(minimal_props())
-    (ref,) = fake.projects
-    assert ref in str(caught.value) and "adopts" in str(caught.value)
-    assert fake_time.now == pytest.approx(90.0)
-
-    fake.stuck_coming_up = False
-    fake.coming_up_polls = 0
-    result = provider.create(minimal_props())
-    assert result.id == ref
-    assert len(fake.projects) == 1
-    assert len(fake.calls("POST", "/v1/projects")) == 1
-    assert any("adopting existing project" in line for line in logs)
+def test_create_with_pitr_selects_the_shortest_add_on(fake: FakeSupabase, stack: Stack) -> None:
+    created = provider(stack, "project").create(
+        project_props(desired_instance_size="small", pitr_required=True)
+    )
+    assert fake.projects[created.id].pitr_variant == "pitr_7"
+    assert (created.outs or {})["pitr_required"] is True
 
 
-def test_create_whose_answer_timed_out_finds_the_project_it_made(
-    fake: FakeSupabase, provider: SupabaseProjectProvider, logs: list[str]
-) -> None:
-    fake.add_fault("POST", "/v1/projects", Fault(delay=2.0, commit_first=True))
-    result = provider.create(full_props())
-    assert len(fake.projects) == 1
-    assert result.id in fake.projects
-    assert len(fake.calls("POST", "/v1/projects")) == 1
-    assert fake.projects[result.id].ssl_enforced is True
-    assert any("answered no result" in line for line in logs)
-
-
-def test_create_after_a_5xx_that_made_nothing_tries_again_once(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    fake.add_fault("POST", "/v1/projects", Fault(500))
-    result = provider.create(minimal_props())
-    assert list(fake.projects) == [result.id]
-    assert len(fake.calls("POST", "/v1/projects")) == 2
-
-
-def test_create_gives_up_after_bounded_attempts(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    fake.add_fault("POST", "/v1/projects", *[Fault(503)] * 3)
-    with pytest.raises(SupabaseApiError, match="HTTP 503"):
-        provider.create(minimal_props())
-    assert not fake.projects
-    assert len(fake.calls("POST", "/v1/projects")) == Timing().create_attempts
-
-
-def test_create_rate_limited_makes_one_project(
-    fake: FakeSupabase, provider: SupabaseProjectProvider, fake_time: FakeTime
-) -> None:
-    fake.add_fault("POST", "/v1/projects", Fault(429, "4"))
-    fake.add_fault("GET", "/v1/projects/{ref}/config/auth", Fault(429, "1"))
-    provider.create(full_props())
-    assert len(fake.projects) == 1
-    assert 4.0 in fake_time.slept and 1.0 in fake_time.slept
-
-
-def test_create_rerun_after_a_failed_settings_call_adopts_and_completes(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    fake.add_fault("PUT", "/v1/projects/{ref}/ssl-enforcement", *[Fault(500)] * 3)
-    with pytest.raises(SupabaseApiError, match="ssl-enforcement failed"):
-        provider.create(full_props())
-    (ref,) = fake.projects
-    assert fake.projects[ref].ssl_enforced is False
-
-    result = provider.create(full_props())
-    assert result.id == ref and len(fake.projects) == 1
-    assert fake.projects[ref].ssl_enforced is True
-    assert len(fake.calls("POST", "/v1/projects")) == 1
-    assert len(fake.calls("PATCH", "/v1/projects/{ref}/database/password")) == 1
-
-
-def test_create_never_adopts_a_project_in_another_region(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    other = fake.add_project("app-staging-db", "acme", region="us-east-1")
-    result = provider.create(minimal_props())
-    assert result.id != other.ref
-    assert len(fake.projects) == 2
-
-
-def test_create_refuses_to_guess_between_same_named_projects(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    fake.add_project("app-staging-db", "acme", region="eu-central-1")
-    fake.add_project("app-staging-db", "acme", region="eu-central-1")
-    with pytest.raises(SupabaseProvisioningError, match="several Supabase projects"):
-        provider.create(minimal_props())
-    assert len(fake.projects) == 2
-
-
-def test_create_with_a_bad_token_is_one_clear_401(
-    fake: FakeSupabase, provider: SupabaseProjectProvider, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    wrong = "sbp_wrong_token_for_this_test"
-    monkeypatch.setenv("SUPABASE_ACCESS_TOKEN", wrong)
-    with pytest.raises(SupabaseApiError) as caught:
-        provider.create(minimal_props())
-    assert caught.value.status == 401
-    assert wrong not in str(caught.value)
-    assert not fake.projects
-
-
-def test_pitr_on_a_micro_project_surfaces_the_api_message(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    with pytest.raises(SupabaseApiError, match="requires at least a Small compute"):
-        provider.create(full_props(desired_instance_size="micro"))
-
-
-def test_create_rejects_invalid_inputs_before_any_call(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    with pytest.raises(ValueError, match="mailer_otp_exp=86400") as caught:
-        provider.create(full_props(mailer_otp_exp=86400, db_pass="abc"))
+def test_create_rejects_invalid_inputs_before_any_call(fake: FakeSupabase, stack: Stack) -> None:
+    with pytest.raises(ValueError, match="region='Mars'") as caught:
+        provider(stack, "project").create(project_props(region="Mars", db_pass="abc"))
     assert "db_pass=[secret]" in str(caught.value) and "abc" not in str(caught.value)
     assert not fake.requests
 
 
-# ---------------------------------------------------------------- token
-
-
-def test_access_token_property_wins_over_the_environment(
-    fake: FakeSupabase, provider: SupabaseProjectProvider, monkeypatch: pytest.MonkeyPatch
+def test_create_with_a_bad_token_is_one_clear_401(
+    fake: FakeSupabase, stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SUPABASE_ACCESS_TOKEN", "stale-token")
-    result = provider.create(minimal_props(access_token=TOKEN))
-    outs = result.outs or {}
-    assert outs["access_token"] == TOKEN  # kept (as a secret output) for refresh and delete
-    monkeypatch.delenv("SUPABASE_ACCESS_TOKEN")
-    assert provider.read(result.id, outs).id == result.id
-    provider.delete(result.id, outs)
+    wrong = "sbp_wrong_token_for_this_test"
+    monkeypatch.setenv("SUPABASE_ACCESS_TOKEN", wrong)
+    with pytest.raises(SupabaseApiError) as caught:
+        provider(stack, "project").create(project_props())
+    assert caught.value.status == 401 and wrong not in str(caught.value)
     assert not fake.projects
 
 
 def test_no_token_anywhere_is_a_clear_error(
-    fake: FakeSupabase, provider: SupabaseProjectProvider, monkeypatch: pytest.MonkeyPatch
+    fake: FakeSupabase, stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SUPABASE_ACCESS_TOKEN")
     with pytest.raises(SupabaseConfigError, match="SUPABASE_ACCESS_TOKEN"):
-        provider.create(minimal_props())
+        provider(stack, "project").create(project_props())
 
 
-@pytest.mark.parametrize(("old", "new"), [("old", "new"), ("old", None), (None, "new")])
-def test_token_rotation_is_an_in_place_update(old: str | None, new: str | None) -> None:
-    olds = {**full_props(), "access_token": old}
-    result = SupabaseProjectProvider().diff("ref", olds, {**full_props(), "access_token": new})
-    assert result.changes is True and result.replaces == []
-
-
-def test_an_unchanged_token_is_no_change() -> None:
-    props = {**full_props(), "access_token": "same"}
-    assert SupabaseProjectProvider().diff("ref", props, props).changes is False
-
-
-# ---------------------------------------------------------------- read / drift
-
-
-def test_read_reports_drift_and_update_repairs_only_what_drifted(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
+def test_access_token_property_wins_over_the_environment(
+    fake: FakeSupabase, stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    desired = full_props()
-    created = provider.create(desired)
-    ref = created.id
-    project = fake.projects[ref]
-    project.ssl_enforced = False
-    project.cidrs_v4 = ["0.0.0.0/0"]
-    project.auth["mailer_otp_exp"] = 86400
-    project.name = "renamed-by-hand"
+    monkeypatch.setenv("SUPABASE_ACCESS_TOKEN", "stale-token")
+    project = provider(stack, "project")
+    created = project.create(project_props(access_token=TOKEN))
+    outs = created.outs or {}
+    assert outs["access_token"] == TOKEN  # kept (as a secret output) for refresh and delete
+    monkeypatch.delenv("SUPABASE_ACCESS_TOKEN")
+    assert project.read(created.id, outs).id == created.id
+    project.delete(created.id, outs)
+    assert not fake.projects
 
-    read = provider.read(ref, created.outs or {})
-    outs = read.outs or {}
-    assert read.id == ref
-    assert outs["ssl_enforced"] is False
-    assert outs["allowed_cidrs"] == ["0.0.0.0/0", "2001:db8::/32"]
-    assert outs["mailer_otp_exp"] == 86400
+
+# ---------------------------------------------------------------- project: read, update
+
+
+def test_read_reports_live_values_and_keeps_unmanaged_ones_unmanaged(
+    fake: FakeSupabase, stack: Stack
+) -> None:
+    project = provider(stack, "project")
+    created = project.create(project_props(desired_instance_size=None))
+    live = fake.projects[created.id]
+    live.name, live.size, live.pitr_variant = "renamed-by-hand", "medium", "pitr_7"
+    outs = project.read(created.id, created.outs or {}).outs or {}
     assert outs["name"] == "renamed-by-hand"
-    assert outs["db_pass"] == PASSWORD
-    assert outs["pooled_connection_string"] == (created.outs or {})["pooled_connection_string"]
-
-    diff = provider.diff(ref, outs, desired)
-    assert diff.changes is True and diff.replaces == []
-
-    mark = len(fake.requests)
-    updated = provider.update(ref, outs, desired)
-    assert sorted(mutations(fake, mark), key=str) == sorted(
-        [
-            ("PATCH", "/v1/projects/{ref}"),
-            ("PUT", "/v1/projects/{ref}/ssl-enforcement"),
-            ("POST", "/v1/projects/{ref}/network-restrictions/apply"),
-            ("PATCH", "/v1/projects/{ref}/config/auth"),
-        ],
-        key=str,
-    )
-    (auth_patch,) = fake.calls("PATCH", "/v1/projects/{ref}/config/auth")[-1:]
-    assert auth_patch.body == {"mailer_otp_exp": 3600}
-    assert project.ssl_enforced is True and project.name == "app-staging-db"
-    assert project.cidrs_v4 == ["203.0.113.0/24"]
-    assert provider.diff(ref, updated.outs or {}, desired).changes is False
-    again = provider.read(ref, updated.outs or {})
-    assert provider.diff(ref, again.outs or {}, desired).changes is False
+    assert outs["desired_instance_size"] is None and outs["pitr_required"] is False
+    diff = project.diff(created.id, outs, project_props(desired_instance_size=None))
+    assert (diff.changes, diff.replaces) == (True, [])
 
 
-def test_read_keeps_unmanaged_inputs_unmanaged(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    created = provider.create(minimal_props())
-    fake.projects[created.id].cidrs_v4 = ["198.51.100.0/24"]
-    outs = provider.read(created.id, created.outs or {}).outs or {}
-    assert outs["allowed_cidrs"] is None and outs["site_url"] is None
-    assert outs["settings"]["allowed_cidrs"] == ["198.51.100.0/24", "::/0"]
-    assert provider.diff(created.id, outs, minimal_props()).changes is False
-
-
-def test_read_reports_pitr_drift_only_when_required(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    created = provider.create(full_props())
-    fake.projects[created.id].pitr_variant = None
-    outs = provider.read(created.id, created.outs or {}).outs or {}
-    assert outs["pitr_required"] is False and outs["pitr_enabled"] is False
-    assert provider.diff(created.id, outs, full_props()).changes is True
-    provider.update(created.id, outs, full_props())
-    assert fake.projects[created.id].pitr_variant == "pitr_7"
-
-
-def test_read_of_a_deleted_project_reports_it_gone(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    created = provider.create(minimal_props())
-    del fake.projects[created.id]
-    result = provider.read(created.id, created.outs or {})
-    assert not result.id
-
-
-def test_read_by_id_alone_reads_every_setting(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    existing = fake.add_project("legacy-db", "acme", region="us-east-1", ssl_enforced=True)
-    outs = provider.read(existing.ref, {}).outs or {}
+def test_read_by_id_alone_is_an_adoption(fake: FakeSupabase, stack: Stack) -> None:
+    existing = fake.add_project("legacy-db", "acme", region="us-east-1", size="small")
+    outs = provider(stack, "project").read(existing.ref, {}).outs or {}
     assert (outs["name"], outs["organization_slug"], outs["region"]) == (
         "legacy-db",
         "acme",
         "us-east-1",
     )
-    assert outs["ssl_enforced"] is True and outs["desired_instance_size"] == "micro"
-    assert outs["db_pass"] is None and outs["pooled_connection_string"] is None
+    assert outs["desired_instance_size"] == "small" and outs["adopted"] is True
 
 
-def test_read_survives_transient_faults(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
+def test_read_of_a_project_that_is_not_ready_keeps_what_it_cannot_read(
+    fake: FakeSupabase, stack: Stack
 ) -> None:
-    created = provider.create(full_props())
-    fake.add_fault("GET", "/v1/projects/{ref}/database/backups", Fault(502), Fault(delay=2.0))
-    fake.add_fault("GET", "/v1/projects/{ref}/api-keys", Fault(429, "1"))
-    outs = provider.read(created.id, created.outs or {}).outs or {}
-    assert outs["pitr_enabled"] is True and outs["anon_key"]
-    assert fake.pending_faults() == 0
-
-
-# ---------------------------------------------------------------- update
+    project = provider(stack, "project")
+    created = project.create(project_props())
+    fake.projects[created.id].status = "RESTORING"
+    mark = len(fake.requests)
+    outs = project.read(created.id, created.outs or {}).outs or {}
+    assert outs["status"] == "RESTORING"
+    assert outs["anon_key"] == (created.outs or {})["anon_key"]
+    assert [r.template for r in fake.requests[mark:]] == ["/v1/projects/{ref}"]
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
         ({"name": "app-staging-main"}, [("PATCH", "/v1/projects/{ref}")]),
-        ({"db_pass": "new-password-1"}, [("PATCH", "/v1/projects/{ref}/database/password")]),
         ({"desired_instance_size": "medium"}, [("PATCH", "/v1/projects/{ref}/billing/addons")]),
-        ({"default_pool_size": 40}, [("PATCH", "/v1/projects/{ref}/config/database/pooler")]),
-        ({"pool_mode": "session"}, [("PATCH", "/v1/projects/{ref}/config/database/pooler")]),
-        ({"ssl_enforced": False}, [("PUT", "/v1/projects/{ref}/ssl-enforcement")]),
-        (
-            {"allowed_cidrs": ["198.51.100.0/24"]},
-            [("POST", "/v1/projects/{ref}/network-restrictions/apply")],
-        ),
-        ({"site_url": "https://new.example.com"}, [("PATCH", "/v1/projects/{ref}/config/auth")]),
-        ({"mailer_otp_exp": 600}, [("PATCH", "/v1/projects/{ref}/config/auth")]),
-        ({"site_url": None, "allowed_cidrs": None}, []),
+        ({"pitr_required": True}, [("PATCH", "/v1/projects/{ref}/billing/addons")]),
+        ({"db_pass": "another-password"}, []),
+        ({"pitr_required": False}, []),
     ],
 )
-def test_update_applies_only_what_changed(
-    fake: FakeSupabase,
-    provider: SupabaseProjectProvider,
-    change: dict[str, Any],
-    expected: list[tuple[str, str]],
+def test_project_update_applies_only_what_changed(
+    fake: FakeSupabase, stack: Stack, change: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
-    created = provider.create(full_props())
-    news = full_props(**change)
+    project = provider(stack, "project")
+    created = project.create(project_props(desired_instance_size="small"))
+    news = {**project_props(desired_instance_size="small"), **change}
     mark = len(fake.requests)
-    updated = provider.update(created.id, created.outs or {}, news)
+    outs = project.update(created.id, created.outs or {}, news).outs or {}
     assert mutations(fake, mark) == expected
-    outs = updated.outs or {}
-    for key, value in change.items():
-        assert outs[key] == value
-    assert provider.diff(created.id, outs, news).changes is False
+    assert project.diff(created.id, outs, news).changes is False
 
 
-def test_update_of_the_password_changes_the_connection_strings(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    created = provider.create(full_props())
-    outs = provider.update(created.id, created.outs or {}, full_props(db_pass="n3w-pass")).outs
-    assert outs is not None
-    assert fake.projects[created.id].password == "n3w-pass"
-    assert ":n3w-pass@" in outs["direct_connection_string"]
-    assert ":n3w-pass@" in outs["pooled_connection_string"]
-
-
-def test_update_cannot_shrink_to_nano(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    created = provider.create(full_props(pitr_required=False))
-    news = full_props(pitr_required=False, desired_instance_size="nano")
+def test_update_cannot_shrink_to_nano(fake: FakeSupabase, stack: Stack) -> None:
+    project = provider(stack, "project")
+    created = project.create(project_props(desired_instance_size="small"))
     with pytest.raises(SupabaseProvisioningError, match="nano"):
-        provider.update(created.id, created.outs or {}, news)
+        project.update(created.id, created.outs or {}, project_props(desired_instance_size="nano"))
 
 
-def test_update_refuses_a_change_that_needs_replacement(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
-) -> None:
-    created = provider.create(minimal_props())
+def test_update_refuses_a_change_that_needs_replacement(fake: FakeSupabase, stack: Stack) -> None:
+    project = provider(stack, "project")
+    created = project.create(project_props())
     with pytest.raises(SupabaseProvisioningError, match="region"):
-        provider.update(created.id, created.outs or {}, minimal_props(region="us-east-1"))
+        project.update(created.id, created.outs or {}, project_props(region="us-east-1"))
 
 
-# ---------------------------------------------------------------- diff and check
+def test_delete_tolerates_a_project_already_gone(fake: FakeSupabase, stack: Stack) -> None:
+    project = provider(stack, "project")
+    created = project.create(project_props())
+    project.delete(created.id, created.outs or {})
+    project.delete(created.id, created.outs or {})
+    assert [r.status for r in fake.calls("DELETE", "/v1/projects/{ref}")] == [200, 404]
+
+
+# ---------------------------------------------------------------- project: diff and check
+
+RECORDED = {
+    **project_props(),
+    "desired_instance_size": "small",
+    "pitr_required": True,
+    "ref": "abcdefghijklmnopqrst",
+}
 
 
 @pytest.mark.parametrize(
@@ -558,79 +264,39 @@ def test_update_refuses_a_change_that_needs_replacement(
         ({"region": "us-east-1"}, True, ["region"]),
         ({"organization_slug": "globex"}, True, ["organization_slug"]),
         ({"name": "renamed"}, True, []),
-        ({"db_pass": "other-password"}, True, []),
+        ({"db_pass": "other-password"}, False, []),
+        ({"db_pass": UNKNOWN}, False, []),
         ({"desired_instance_size": "large"}, True, []),
-        ({"ssl_enforced": False}, True, []),
-        ({"mailer_autoconfirm": True}, True, []),
+        ({"desired_instance_size": None}, False, []),
         ({"pitr_required": False}, True, []),
-        ({"allowed_cidrs": ["2001:db8::/32", "203.0.113.0/24"]}, False, []),
-        ({"default_pool_size": 20.0}, False, []),
-        ({"site_url": None, "uri_allow_list": None}, False, []),
-        ({"db_pass": UNKNOWN}, True, []),
         ({"region": UNKNOWN}, True, ["region"]),
-        ({"allowed_cidrs": [UNKNOWN]}, True, []),
+        ({"access_token": "rotated"}, True, []),
     ],
 )
-def test_diff_says_what_updates_and_what_replaces(
+def test_project_diff_says_what_updates_and_what_replaces(
     change: dict[str, Any], changes: bool, replaces: list[str]
 ) -> None:
-    result = SupabaseProjectProvider().diff("ref", full_props(), full_props(**change))
+    news = {**project_props(desired_instance_size="small", pitr_required=True), **change}
+    result = SupabaseProjectProvider().diff("ref", RECORDED, news)
     assert result.changes is changes
     assert result.replaces == replaces
     assert result.delete_before_replace is False
 
 
-def test_check_fills_defaults_and_accepts_valid_inputs() -> None:
-    result = SupabaseProjectProvider().check({}, {**minimal_props(), "ref": None})
-    assert result.failures == []
-    assert result.inputs["ssl_enforced"] is True
-    assert result.inputs["mailer_autoconfirm"] is False
-    assert result.inputs["mailer_otp_exp"] == 3600
-    assert result.inputs["pool_mode"] == "transaction"
-    assert result.inputs["allowed_cidrs"] is None
-    assert "ref" in result.inputs
-
-
-def test_check_names_every_bad_value() -> None:
-    news = full_props(
+def test_project_check_names_every_bad_value() -> None:
+    news = project_props(
         name="",
         region="Mars",
         organization_slug="bad slug",
         db_pass="abc",
         desired_instance_size="huge",
-        pool_mode="statement",
-        default_pool_size=5000,
-        mailer_otp_exp=7200,
-        allowed_cidrs=["10.0.0.1/8", "not-a-cidr"],
-        site_url="https://a.example.com,https://b.example.com",
-        uri_allow_list=["ftp://x"],
-        ssl_enforced="yes",
+        pitr_required="yes",
     )
     failures = SupabaseProjectProvider().check({}, news).failures
     assert sorted(f.property for f in failures) == sorted(
-        [
-            "name",
-            "region",
-            "organization_slug",
-            "db_pass",
-            "desired_instance_size",
-            "pool_mode",
-            "default_pool_size",
-            "mailer_otp_exp",
-            "allowed_cidrs",
-            "site_url",
-            "uri_allow_list",
-            "ssl_enforced",
-        ]
+        ["name", "region", "organization_slug", "db_pass", "desired_instance_size", "pitr_required"]
     )
-    reasons = " ".join(f.reason for f in failures)
-    assert "abc" not in reasons
-    assert "1-3600 (rule S3)" in reasons
-
-
-def test_check_lets_unknown_values_through() -> None:
-    news = minimal_props(db_pass=UNKNOWN, allowed_cidrs=[UNKNOWN], site_url=UNKNOWN)
-    assert SupabaseProjectProvider().check({}, news).failures == []
+    assert "abc" not in " ".join(f.reason for f in failures)
 
 
 def _unknowns_as_the_host_sends_them(**wire: Any) -> dict[str, Any]:
@@ -638,67 +304,267 @@ def _unknowns_as_the_host_sends_them(**wire: Any) -> dict[str, Any]:
     deserialised with keep_unknowns, so each unknown is a new `pulumi.output.Unknown`."""
     struct = struct_pb2.Struct()
     struct.update(wire)
-    values = rpc.deserialize_properties(struct, keep_unknowns=True)
-    return cast(dict[str, Any], values)
+    return cast(dict[str, Any], rpc.deserialize_properties(struct, keep_unknowns=True))
 
 
 def test_check_and_diff_accept_unknowns_as_the_engine_delivers_them() -> None:
-    # Under the real engine, a db_pass from pulumi-random is unknown at the first
-    # preview and arrived as Unknown(), which check rejected ("at least 4 characters").
-    unknowns = _unknowns_as_the_host_sends_them(
-        db_pass=UNKNOWN, allowed_cidrs=[UNKNOWN], site_url=UNKNOWN, uri_allow_list=UNKNOWN
-    )
+    unknowns = _unknowns_as_the_host_sends_them(db_pass=UNKNOWN, project_ref=UNKNOWN)
     assert isinstance(unknowns["db_pass"], Unknown)
-    provider = SupabaseProjectProvider()
-    result = provider.check({}, minimal_props(**unknowns))
+    result = SupabaseProjectProvider().check({}, project_props(db_pass=unknowns["db_pass"]))
     assert result.failures == []
-    assert isinstance(result.inputs["db_pass"], Unknown)
-    assert isinstance(result.inputs["allowed_cidrs"][0], Unknown)
-    diff = provider.diff("ref", full_props(), full_props(**unknowns))
-    assert (diff.changes, diff.replaces) == (True, [])
-    region = _unknowns_as_the_host_sends_them(region=UNKNOWN)
-    assert provider.diff("ref", full_props(), full_props(**region)).replaces == ["region"]
+    pooler = PoolerProvider().check({}, {"project_ref": unknowns["project_ref"]})
+    assert pooler.failures == []
+    moved = PoolerProvider().diff(
+        "id", {"project_ref": "a" * 20}, {"project_ref": unknowns["project_ref"]}
+    )
+    assert moved.replaces == ["project_ref"]
 
 
-# ---------------------------------------------------------------- delete
+# ---------------------------------------------------------------- database password
 
 
-def test_delete_removes_the_project_and_tolerates_it_being_gone(
-    fake: FakeSupabase, provider: SupabaseProjectProvider
+@pytest.mark.parametrize(
+    ("props", "value", "source"),
+    [
+        ({"adopted": False}, GENERATED, "generated"),
+        ({"adopted": None}, GENERATED, "generated"),
+        ({"adopted": True, "existing_password": "theirs"}, "theirs", "existing"),
+        ({"adopted": True, "rotate_adopted": True}, GENERATED, "generated"),
+        (
+            {"adopted": True, "rotate_adopted": True, "existing_password": "x"},
+            GENERATED,
+            "generated",
+        ),
+        ({"adopted": False, "existing_password": "ignored"}, GENERATED, "generated"),
+    ],
+)
+def test_which_password_a_project_should_have(
+    props: dict[str, Any], value: str, source: str
 ) -> None:
-    created = provider.create(minimal_props())
-    fake.add_fault("DELETE", "/v1/projects/{ref}", Fault(500))
-    provider.delete(created.id, created.outs or {})
-    assert not fake.projects
-    provider.delete(created.id, created.outs or {})
-    assert [r.status for r in fake.calls("DELETE", "/v1/projects/{ref}")] == [500, 200, 404]
+    assert intended({"password": GENERATED, **props}) == (value, source)
+
+
+def test_an_adoption_without_a_password_decision_names_both_keys() -> None:
+    with pytest.raises(SupabaseProvisioningError) as caught:
+        intended({"password": GENERATED, "adopted": True, "project_ref": "r"})
+    message = str(caught.value)
+    assert "supabaseExistingDbPassword" in message and "supabaseRotateAdoptedPassword" in message
+    assert "harmless" in message and GENERATED not in message
+
+
+def test_password_diff_follows_the_password_the_project_should_have() -> None:
+    recorded = {"project_ref": "r", "password": GENERATED, "adopted": False}
+    diff = DatabasePasswordProvider().diff
+    assert diff("id", recorded, {**recorded}).changes is False
+    assert diff("id", recorded, {**recorded, "rotate_adopted": True}).changes is False
+    assert diff("id", recorded, {**recorded, "password": "new-one"}).changes is True
+    assert diff("id", recorded, {**recorded, "password": UNKNOWN}).changes is True
+    assert diff("id", recorded, {**recorded, "project_ref": "s"}).replaces == ["project_ref"]
+
+
+def test_password_create_and_rotation(fake: FakeSupabase, stack: Stack) -> None:
+    stack.up()
+    password = provider(stack, "password")
+    record = stack.state["password"]
+    assert record.outs["password"] == GENERATED and record.outs["source"] == "generated"
+    news = {**record.inputs, "password": "Rotated-1234"}
+    mark = len(fake.requests)
+    outs = password.update(record.id, record.outs, news).outs or {}
+    assert outs["password"] == "Rotated-1234" == fake.projects[stack.state["project"].id].password
+    assert mutations(fake, mark) == [("PATCH", "/v1/projects/{ref}/database/password")]
+    assert password.read(record.id, outs).outs == outs  # write-only: kept as recorded
+
+
+def test_password_of_an_adopted_project_is_recorded_without_a_call(
+    fake: FakeSupabase, stack: Stack
+) -> None:
+    fake.add_project("app-staging-db", "acme", region="eu-central-1", password="theirs-1")
+    stack.up(Desired(existing_password="theirs-1"))
+    assert not stack.errors
+    assert not fake.calls("PATCH", "/v1/projects/{ref}/database/password")
+    pooled, direct = stack.connection_strings()
+    assert pooled is not None and ":theirs-1@" in pooled
+    assert direct is not None and ":theirs-1@" in direct
+
+
+# ---------------------------------------------------------------- settings groups
+
+
+def test_settings_are_applied_on_create_and_read_back(fake: FakeSupabase, stack: Stack) -> None:
+    stack.up()
+    assert not stack.errors
+    live = fake.projects[stack.state["project"].id]
+    assert (live.pool_mode, live.default_pool_size) == ("transaction", 20)
+    assert live.ssl_enforced is True
+    assert (live.cidrs_v4, live.cidrs_v6) == (["203.0.113.0/24"], ["2001:db8::/32"])
+    assert live.auth["smtp_host"] == "smtp.example.com" and live.auth["smtp_port"] == "587"
+    assert live.auth["rate_limit_email_sent"] == 30 and live.auth["mailer_otp_exp"] == 3600
+    pooler = stack.state["pooler"].outs
+    assert (pooler["db_host"], pooler["db_port"]) == (
+        "aws-0-eu-central-1.pooler.supabase.com",
+        6543,
+    )
+    assert stack.refresh() == {} and stack.pending() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "role", "expected"),
+    [
+        ({"pool_size": 40}, "pooler", [("PATCH", "/v1/projects/{ref}/config/database/pooler")]),
+        (
+            {"pool_mode": "session"},
+            "pooler",
+            [("PATCH", "/v1/projects/{ref}/config/database/pooler")],
+        ),
+        ({"ssl": False}, "ssl", [("PUT", "/v1/projects/{ref}/ssl-enforcement")]),
+        (
+            {"cidrs": ("198.51.100.0/24",)},
+            "network",
+            [("POST", "/v1/projects/{ref}/network-restrictions/apply")],
+        ),
+        ({"otp_expiry": 600}, "auth", [("PATCH", "/v1/projects/{ref}/config/auth")]),
+        (
+            {"password": "Rotated-1234"},
+            "password",
+            [("PATCH", "/v1/projects/{ref}/database/password")],
+        ),
+    ],
+)
+def test_an_update_sends_only_the_group_that_changed(
+    fake: FakeSupabase,
+    stack: Stack,
+    change: dict[str, Any],
+    role: str,
+    expected: list[tuple[str, str]],
+) -> None:
+    stack.up()
+    mark = len(fake.requests)
+    want = Desired(**change)
+    assert stack.pending(want) == [role]
+    assert stack.up(want) == {}
+    assert mutations(fake, mark) == expected
+    assert stack.pending(want) == [] and stack.problems() == []
+
+
+def test_drift_is_read_and_repaired(fake: FakeSupabase, stack: Stack) -> None:
+    stack.up()
+    live = fake.projects[stack.state["project"].id]
+    live.ssl_enforced, live.cidrs_v4, live.default_pool_size = False, ["0.0.0.0/0"], 7
+    live.auth["mailer_otp_exp"] = 86400
+    assert stack.refresh() == {}
+    assert sorted(stack.pending()) == ["auth", "network", "pooler", "ssl"]
+    assert stack.up() == {} and stack.problems() == [] and stack.pending() == []
+
+
+def test_auth_sends_smtp_settings_together_and_never_reads_the_password(
+    fake: FakeSupabase, stack: Stack
+) -> None:
+    stack.up()
+    mark = len(fake.requests)
+    auth = stack.state["auth"]
+    news = {**auth.inputs, "smtp_user": "mailer"}
+    provider(stack, "auth").update(auth.id, auth.outs, news)
+    (patch,) = fake.calls("PATCH", "/v1/projects/{ref}/config/auth")[-1:]
+    assert set(patch.body) >= {"smtp_host", "smtp_port", "smtp_user", "smtp_pass"}
+    assert mark < len(fake.requests)
+    outs = provider(stack, "auth").read(auth.id, auth.outs).outs or {}
+    assert outs["smtp_pass"] == auth.outs["smtp_pass"]  # write-only: kept as recorded
+
+
+def test_settings_check_names_every_bad_value() -> None:
+    failures = (
+        AuthConfigProvider()
+        .check(
+            {},
+            {
+                "project_ref": "r",
+                "site_url": "https://a.example.com,https://b.example.com",
+                "uri_allow_list": ["ftp://x"],
+                "mailer_otp_exp": 7200,
+                "smtp_host": "smtp.example.com",
+                "smtp_port": 70000,
+                "rate_limit_otp": 0,
+            },
+        )
+        .failures
+    )
+    assert sorted(f.property for f in failures) == sorted(
+        [
+            "site_url",
+            "uri_allow_list",
+            "mailer_otp_exp",
+            "smtp_port",
+            "smtp_user",
+            "smtp_pass",
+            "smtp_admin_email",
+            "rate_limit_otp",
+        ]
+    )
+    assert "1-3600 (rule S3)" in " ".join(f.reason for f in failures)
+    only_limit = AuthConfigProvider().check({}, {"project_ref": "r", "rate_limit_email_sent": 9})
+    assert [f.property for f in only_limit.failures] == ["rate_limit_email_sent"]
+    pooler = PoolerProvider().check({}, {"project_ref": "r", "pool_mode": "statement"})
+    assert [f.property for f in pooler.failures] == ["pool_mode"]
+    ssl = SslEnforcementProvider().check({}, {"project_ref": "", "enforced": "yes"})
+    assert sorted(f.property for f in ssl.failures) == ["enforced", "project_ref"]
+
+
+def test_network_check_refuses_an_egress_its_restrictions_would_block() -> None:
+    check = NetworkRestrictionsProvider().check
+    good = {
+        "project_ref": "r",
+        "allowed_cidrs": ["203.0.113.0/24"],
+        "app_egress_cidrs": ["203.0.113.8/29"],
+    }
+    assert check({}, good).failures == []
+    bad = {
+        **good,
+        "ci_egress_cidrs": ["198.51.100.0/24"],
+        "allowed_cidrs": ["203.0.113.0/24", "10.0.0.1/8"],
+    }
+    failures = check({}, bad).failures
+    assert [f.property for f in failures] == ["allowed_cidrs"]
+    outside = {**good, "ci_egress_cidrs": ["198.51.100.0/24"]}
+    (failure,) = check({}, outside).failures
+    assert failure.property == "ci_egress_cidrs" and "rule S1" in failure.reason
+
+
+def test_deleting_a_settings_resource_changes_nothing_remote(
+    fake: FakeSupabase, stack: Stack
+) -> None:
+    stack.up()
+    mark = len(fake.requests)
+    for role in ("password", "pooler", "ssl", "network", "auth"):
+        record = stack.state[role]
+        provider(stack, role).delete(record.id, record.outs)
+    assert fake.requests[mark:] == []
 
 
 # ---------------------------------------------------------------- no token in the state
 
 
-def _decoded(serialized: str) -> bytes:
-    return base64.b64decode(serialized)
-
-
-def test_the_pickled_provider_holds_no_token(
-    fake: FakeSupabase, fake_time: FakeTime, logs: list[str]
-) -> None:
+def test_no_pickled_provider_holds_a_token(fake: FakeSupabase, stack: Stack) -> None:
     """Serialise exactly as pulumi.dynamic does for `__provider`, after real calls."""
     assert os.environ["SUPABASE_ACCESS_TOKEN"] == TOKEN
-    fake.coming_up_polls = 0  # the default provider really sleeps between health polls
-    for provider in (SupabaseProjectProvider(), make_provider(fake_time, logs)):
-        provider.create(minimal_props(name=f"app-{len(fake.projects)}"))
-        serialized = serialize_provider(provider)
-        raw = _decoded(serialized)
-        assert TOKEN.encode() not in raw
-        assert TOKEN not in serialized
+    stack.up(Desired(access_token=TOKEN))
+    fresh: list[ProviderBase] = [
+        SupabaseProjectProvider(),
+        DatabasePasswordProvider(),
+        PoolerProvider(),
+        SslEnforcementProvider(),
+        NetworkRestrictionsProvider(),
+        AuthConfigProvider(),
+    ]
+    for used in [*stack.providers.values(), *fresh]:
+        serialized = serialize_provider(used)
+        raw = base64.b64decode(serialized)
+        for secret in (TOKEN, GENERATED):
+            assert secret.encode() not in raw and secret not in serialized
         assert b"SupabaseClient" not in raw
         restored = dill.loads(raw)  # noqa: S301 (our own bytes, loaded as pulumi does)
-        assert isinstance(restored, SupabaseProjectProvider)
-    # The restored provider works: it reads the token from the environment at call time.
-    ref = next(iter(fake.projects))
-    assert restored.read(ref, {}).id == ref
+        assert type(restored) is type(used)
+    ref = stack.state["project"].id
+    assert SupabaseProjectProvider().read(ref, {}).id == ref
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -733,7 +599,7 @@ def _secret_value(wrapped: Any) -> Any:
     return wrapped["value"]
 
 
-def test_the_resource_serialises_no_token_and_marks_secrets(
+def test_the_project_resource_serialises_no_token_and_marks_secrets(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Register SupabaseProject under the SDK mocks and inspect what would be stored."""
@@ -755,7 +621,7 @@ def _register_and_inspect(mocks: _Mocks) -> pulumi.Output[None]:
             name="app-staging-db",
             organization_slug="acme",
             region="eu-central-1",
-            db_pass=PASSWORD,
+            db_pass=GENERATED,
             access_token="sbp_config_token_from_stack_secret",
         ),
         pulumi.ResourceOptions(protect=True, transformations=[spy]),
@@ -764,14 +630,15 @@ def _register_and_inspect(mocks: _Mocks) -> pulumi.Output[None]:
     def inspect(_: Any) -> None:
         (registered,) = mocks.resources
         assert registered.typ == "pulumi-python:dynamic/supabase:Project"
-        raw = _decoded(_secret_value(registered.inputs["__provider"]))
-        for secret in (TOKEN, "sbp_config_token_from_stack_secret", PASSWORD):
+        raw = base64.b64decode(_secret_value(registered.inputs["__provider"]))
+        for secret in (TOKEN, "sbp_config_token_from_stack_secret", GENERATED):
             assert secret.encode() not in raw
-        assert _secret_value(registered.inputs["db_pass"]) == PASSWORD
+        assert _secret_value(registered.inputs["db_pass"]) == GENERATED
         assert _secret_value(registered.inputs["access_token"]).startswith("sbp_config")
         (opts,) = seen
         assert opts.protect is True
-        assert set(opts.additional_secret_outputs or []) == set(SECRET_OUTPUTS)
+        assert set(opts.additional_secret_outputs or []) == set(SECRET_FIELDS["Project"])
+        assert set(INPUT_KEYS) - {"desired_instance_size"} <= set(registered.inputs)
 
     return project.urn.apply(inspect)
 
@@ -936,30 +803,34 @@ def test_every_route_of_the_fake_is_documented(openapi: dict[str, Any]) -> None:
     assert missing == []
 
 
-def test_every_request_the_provider_makes_is_in_the_contract(
-    openapi: dict[str, Any], fake: FakeSupabase, provider: SupabaseProjectProvider
+def test_every_request_the_providers_make_is_in_the_contract(
+    openapi: dict[str, Any], fake: FakeSupabase, stack: Stack
 ) -> None:
-    created = provider.create(full_props(access_token=TOKEN))
-    outs = provider.read(created.id, created.outs or {}).outs or {}
-    changed = full_props(
+    stack.up(Desired(pitr=True, access_token=TOKEN))
+    stack.refresh()
+    changed = Desired(
+        pitr=True,
         access_token=TOKEN,
         name="app-staging-main",
-        db_pass="second-password",
-        desired_instance_size="medium",
+        password="second-password",
+        size="medium",
         pool_mode="session",
-        default_pool_size=30,
-        ssl_enforced=False,
-        allowed_cidrs=["198.51.100.0/24"],
+        pool_size=30,
+        ssl=False,
+        cidrs=("198.51.100.0/24",),
         site_url="https://new.example.com",
-        uri_allow_list=["https://new.example.com/cb"],
-        mailer_autoconfirm=True,
-        mailer_otp_exp=900,
+        redirects=("https://new.example.com/cb",),
+        confirmations=False,
+        otp_expiry=900,
+        rate_limit_otp=12,
     )
-    outs = provider.update(created.id, outs, changed).outs or {}
+    assert stack.up(changed) == {}
+    adopted = Stack(fake)
     fake.add_project("adopt-me", "acme", region="eu-central-1", size="small")
-    provider.create(full_props(name="adopt-me"))
-    provider.delete(created.id, outs)
-    provider.read(created.id, outs)
+    assert adopted.up(Desired(name="adopt-me", existing_password="outside-password")) == {}
+    ref = stack.state["project"].id
+    stack.destroy()
+    assert stack.providers["project"].read(ref, {}).id is None
 
     used = {(r.method, r.template) for r in fake.requests}
     routes = {(method, template) for method, template, _, _ in fake._routes}

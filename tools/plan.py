@@ -13,6 +13,8 @@ two files into DIR (default `build/plan/`, git-ignored):
 The stack file's `secure:` values (what `pulumi config set --secret` writes) cannot be
 decrypted here; they reach the program as secret config whose stand-in value is the
 ciphertext, so the plan has every resource a real preview would have, and no plaintext.
+A secret the program requires but the stack file lacks (it stops a real preview, naming
+the key) gets a stand-in too, and the plan's warnings say so.
 
 Bad input (unknown stack, missing files, invalid configuration) ends with a short error
 on stderr and exit status 1, never a traceback.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -75,6 +78,24 @@ def _split_secure(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return plain, secure
 
 
+MISSING_SECRET = re.compile(
+    r"^(?P<key>[A-Za-z][A-Za-z0-9]*): missing; .*pulumi config set --secret (?P=key) \.\.\.$",
+    re.DOTALL,
+)
+"""How the program names a required secret that is not set (components/config.py)."""
+STAND_IN = "[stand-in: not set]"
+"""The value a required but absent secret gets in a plan (shown as [secret] anyway)."""
+
+
+def _missing_secrets(error: pulumi.RunError) -> list[str]:
+    """The secret keys a configuration error asks for, if that is all it says."""
+    problems = getattr(error, "problems", None)
+    if not isinstance(problems, list) or not problems:
+        return []
+    found = [MISSING_SECRET.match(str(p)) for p in problems]
+    return [m["key"] for m in found if m] if all(found) else []
+
+
 def evaluate(stack: str, root: Path = ROOT) -> Inventory:
     """Run the program at `root` for `stack` under mocks; bad input raises `PlanError`."""
     root = root.resolve()
@@ -85,7 +106,21 @@ def evaluate(stack: str, root: Path = ROOT) -> Inventory:
         raise PlanError(f"cannot read Pulumi.{stack}.yaml: {_one_line(error)}") from None
     plain, secure = _split_secure(config)
     try:
-        return record(stack, config=plain, secrets=secure, root=root)
+        try:
+            return record(stack, config=plain, secrets=secure, root=root)
+        except pulumi.RunError as error:
+            missing = _missing_secrets(error)
+            if not missing:
+                raise
+        inventory = record(
+            stack, config=plain, secrets={**secure, **dict.fromkeys(missing, STAND_IN)}, root=root
+        )
+        inventory.warnings.extend(
+            f"{key} is not set in Pulumi.{stack}.yaml: this plan stands in for it, a real "
+            f"preview stops until `pulumi config set --secret {key}` sets it"
+            for key in missing
+        )
+        return inventory
     except pulumi.RunError as error:
         # ConfigError (a RunError) lists one problem per line: keep them all.
         raise PlanError(str(error).strip()) from None

@@ -16,6 +16,7 @@ import contextlib
 import io
 import json
 import logging
+import pickle
 import runpy
 import sys
 import zlib
@@ -41,6 +42,14 @@ UNKNOWN = "<unknown>"
 
 DYNAMIC_PROVIDER_KEY = "__provider"
 """Pickled provider of a dynamic resource: code, not desired state, so not recorded."""
+
+_BATCH_SETITEMS = "_batch_setitems"
+_ORIGINAL_BATCH_SETITEMS = getattr(pickle._Pickler, _BATCH_SETITEMS)
+"""pulumi 3.272's `serialize_provider` wraps this pickler method anew for every dynamic
+resource registered and never restores it, so each one adds a stack frame to every later
+pickling in the process. A program run registers a handful; a process that records the
+program again and again (the tests, the benchmark) would end in RecursionError, so each
+recording puts the method back."""
 
 
 @dataclass(frozen=True)
@@ -272,7 +281,10 @@ def record(
         # Waiting on every export makes the run wait for all registrations behind them.
         return pulumi.Output.all(*[pulumi.Output.from_input(v) for v in exports.values()])
 
-    program()
+    try:
+        program()
+    finally:
+        setattr(pickle._Pickler, _BATCH_SETITEMS, _ORIGINAL_BATCH_SETITEMS)
     resolved = {k: _resolve(pulumi.Output.from_input(v)) for k, v in exports.items()}
     return Inventory(
         stack=stack,

@@ -1,20 +1,28 @@
 """A small client for the Supabase Management API v1, on the standard library only.
 
-The contract is the published OpenAPI document of the Management API. Every call has a
-timeout; a 429 is retried after its `Retry-After`; 5xx answers and lost connections are
-retried with bounded exponential backoff, but only for requests that are safe to repeat
-(a `POST /v1/projects` that timed out may have created a project, so the caller decides).
+The contract is the published OpenAPI document of the Management API. Every call has an
+overall deadline (connect, send, status line, headers and body together, not only each
+socket read: a server trickling a byte at a time is cut off), and a client may carry the
+deadline of the whole operation it serves, which bounds its retries and waits. A 429 is
+retried after its `Retry-After`; 5xx answers and lost connections are retried with
+bounded exponential backoff, but only for requests that are safe to repeat (a
+`POST /v1/projects` that timed out may have created a project, so the caller decides).
 Every failure surfaces as one `SupabaseApiError` naming the method, path, HTTP status and
-the API's own message, never the token.
+the API's own message; the token and any value registered with `hide` are redacted before
+the message is shortened, so no prefix of a secret survives the cut.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.client
 import ipaddress
 import json
 import os
+import socket
+import ssl
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -41,21 +49,27 @@ class SupabaseApiError(Exception):
     """A Management API call failed: one error with method, path, status and message.
 
     `status` is None when no HTTP answer arrived (timeout, refused or dropped connection);
-    then the request may or may not have been processed.
+    then the request may or may not have been processed. `sent` is False when the client
+    never sent it (the operation's time was up before the first attempt).
     """
 
-    def __init__(self, method: str, path: str, status: int | None, message: str) -> None:
+    def __init__(
+        self, method: str, path: str, status: int | None, message: str, *, sent: bool = True
+    ) -> None:
         self.method = method
         self.path = path
         self.status = status
         self.message = message
+        self.sent = sent
         answer = f"HTTP {status}" if status is not None else "no response"
+        if not sent:
+            answer = "not sent"
         super().__init__(f"Supabase API {method} {path} failed ({answer}): {message}")
 
     @property
     def outcome_unknown(self) -> bool:
         """True when the request may have been applied although it reported failure."""
-        return self.status is None or self.status >= 500
+        return self.sent and (self.status is None or self.status >= 500)
 
 
 class SupabaseConfigError(Exception):
@@ -116,6 +130,84 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class _Watch:
+    """The socket of one call, so a timer can cut it at the call's deadline.
+
+    Shutting a socket down wakes a thread blocked reading it, which a per-read timeout
+    never does while the server keeps sending a byte now and then.
+    """
+
+    def __init__(self) -> None:
+        self.aborted = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def attach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.aborted:
+                _shutdown(sock)
+
+    def abort(self) -> None:
+        with self._lock:
+            self.aborted = True
+            _shutdown(self._sock)
+
+
+def _shutdown(sock: socket.socket | None) -> None:
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed: nothing left to cut
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched(connection: http.client.HTTPConnection, watch: _Watch) -> http.client.HTTPConnection:
+    """`connection`, handing its socket to `watch` as soon as it is connected."""
+    connect = connection.connect
+
+    def watched_connect() -> None:
+        connect()
+        watch.attach(connection.sock)
+
+    connection.connect = watched_connect  # type: ignore[method-assign]
+    return connection
+
+
+class _Watches:
+    """The watch of the call in progress (a client makes one call at a time)."""
+
+    def __init__(self) -> None:
+        self.current = _Watch()
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watches: _Watches) -> None:
+        super().__init__()
+        self._watches = watches
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        watch = self._watches.current
+
+        def connection(host: str, /, **kwargs: Any) -> http.client.HTTPConnection:
+            return _watched(http.client.HTTPConnection(host, **kwargs), watch)
+
+        return self.do_open(connection, req)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watches: _Watches, context: ssl.SSLContext) -> None:
+        super().__init__(context=context)
+        self._watches = watches
+        self._tls = context
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        watch = self._watches.current
+
+        def connection(host: str, /, **kwargs: Any) -> http.client.HTTPConnection:
+            return _watched(http.client.HTTPSConnection(host, **kwargs), watch)
+
+        return self.do_open(connection, req, context=self._tls)
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """Refuse redirects: urllib would forward the Authorization header to the new host."""
 
@@ -132,7 +224,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class SupabaseClient:
-    """Management API client. Holds the token, so it is never pickled (see __reduce__)."""
+    """Management API client. Holds the token, so it is never pickled (see __reduce__).
+
+    `timeout` is the overall deadline of one HTTP call, in real seconds. `deadline` (on
+    `clock`'s scale) ends the operation the client serves: no attempt starts after it and
+    no retry waits past it.
+    """
 
     def __init__(
         self,
@@ -142,16 +239,35 @@ class SupabaseClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.base_url = resolve_base_url(base_url)
         self._token = resolve_token(token)
+        self._hidden: list[str] = [self._token]
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
+        self.deadline = deadline
         host = urllib.parse.urlsplit(self.base_url).hostname or ""
         # Proxies from the environment must not see loopback test traffic.
         proxies = urllib.request.ProxyHandler({} if _is_loopback(host) else None)
-        self._opener = urllib.request.build_opener(proxies, _NoRedirect())
+        self._watches = _Watches()
+        handlers: list[urllib.request.BaseHandler] = [
+            proxies,
+            _NoRedirect(),
+            _WatchedHTTPHandler(self._watches),
+        ]
+        if self.base_url.startswith("https:"):
+            # Loading the CA certificates takes a while: only where https is used.
+            handlers.append(_WatchedHTTPSHandler(self._watches, ssl.create_default_context()))
+        self._opener = urllib.request.build_opener(*handlers)
+
+    def hide(self, secret: str) -> None:
+        """Redact `secret` (e.g. a password this client sends) from every error message."""
+        if secret and secret not in self._hidden:
+            self._hidden.append(secret)
 
     def __repr__(self) -> str:
         return f"SupabaseClient(base_url={self.base_url!r})"
@@ -184,26 +300,43 @@ class SupabaseClient:
             url += "?" + urllib.parse.urlencode(query, doseq=True)
         data = json.dumps(body).encode() if body is not None else None
         attempts = max(1, self.retry.max_attempts)
+        if self.time_left() <= 0:
+            raise SupabaseApiError(
+                method, path, None, "the operation's time limit has passed", sent=False
+            )
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
             try:
                 status, payload, retry_after = self._send(method, url, data)
             except (OSError, http.client.HTTPException) as exc:
+                failure = SupabaseApiError(method, path, None, self._redact(_describe(exc)))
                 if safe_to_repeat and not last:
-                    self._sleep(self.retry.backoff(attempt))
+                    self._pause(self.retry.backoff(attempt), failure)
                     continue
-                raise SupabaseApiError(method, path, None, _describe(exc)) from None
+                raise failure from None
             if 200 <= status < 300:
                 return _decode(method, path, status, payload)
+            failure = SupabaseApiError(method, path, status, self._message(payload, status))
             if status == 429 and not last:
                 wait = retry_after if retry_after is not None else self.retry.backoff(attempt)
-                self._sleep(min(wait, self.retry.max_retry_after))
+                self._pause(min(wait, self.retry.max_retry_after), failure)
                 continue
             if status >= 500 and safe_to_repeat and not last:
-                self._sleep(self.retry.backoff(attempt))
+                self._pause(self.retry.backoff(attempt), failure)
                 continue
-            raise SupabaseApiError(method, path, status, self._message(payload, status))
+            raise failure
         raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    def time_left(self) -> float:
+        """Seconds left of the operation (infinite without a deadline)."""
+        return float("inf") if self.deadline is None else self.deadline - self._clock()
+
+    def _pause(self, seconds: float, failure: SupabaseApiError) -> None:
+        """Wait before a retry, or give up with `failure` if the operation's time is up."""
+        if seconds >= self.time_left():
+            note = f"{failure.message}; no time left in this operation to try again"
+            raise SupabaseApiError(failure.method, failure.path, failure.status, note) from None
+        self._sleep(seconds)
 
     def _send(self, method: str, url: str, data: bytes | None) -> tuple[int, bytes, float | None]:
         # The scheme was checked by resolve_base_url: https, or http on loopback only.
@@ -213,12 +346,26 @@ class SupabaseClient:
         req.add_header("User-Agent", USER_AGENT)
         if data is not None:
             req.add_header("Content-Type", "application/json")
+        watch = self._watches.current = _Watch()
+        timer = threading.Timer(self.timeout, watch.abort)
+        timer.daemon = True
+        timer.start()
         try:
-            with self._opener.open(req, timeout=self.timeout) as resp:
-                return int(resp.status), resp.read(), None
-        except urllib.error.HTTPError as err:
-            payload = err.read() if err.fp is not None else b""
-            return int(err.code), payload, _retry_after(err.headers.get("Retry-After"))
+            try:
+                resp: Any = self._opener.open(req, timeout=self.timeout)
+            except urllib.error.HTTPError as err:
+                if err.fp is None:
+                    return int(err.code), b"", _retry_after(err.headers.get("Retry-After"))
+                resp = err
+            with resp:
+                status = resp.code if isinstance(resp, urllib.error.HTTPError) else resp.status
+                return int(status), resp.read(), _retry_after(resp.headers.get("Retry-After"))
+        except (OSError, http.client.HTTPException):
+            if watch.aborted:
+                raise TimeoutError(f"no complete answer within {self.timeout:g}s") from None
+            raise
+        finally:
+            timer.cancel()
 
     def request_object(self, method: str, path: str, **kwargs: Any) -> JsonObject:
         """`request` whose answer must be a JSON object."""
@@ -236,8 +383,16 @@ class SupabaseClient:
 
     def _message(self, payload: bytes, status: int) -> str:
         text = _api_message(payload) or http.client.responses.get(status, "error")
-        # The API should never echo the token, but a proxy or a bug might.
-        return text.replace(self._token, "[redacted]")
+        return self._redact(text)
+
+    def _redact(self, text: str) -> str:
+        """Secrets out first, then the length bound: a cut never leaves part of a secret.
+
+        The API should never echo the token or a password, but a proxy or a bug might.
+        """
+        for secret in self._hidden:
+            text = text.replace(secret, "[redacted]")
+        return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
 
     # ------------------------------------------------------------------ projects
 
@@ -365,7 +520,8 @@ def _describe(exc: BaseException) -> str:
     else:
         reason = exc
     if isinstance(reason, TimeoutError):
-        return "timed out waiting for an answer"
+        detail = str(reason)
+        return f"timed out: {detail}" if detail.startswith("no complete") else "timed out"
     return f"connection failed: {reason}"
 
 
@@ -398,8 +554,7 @@ def _api_message(payload: bytes) -> str:
             if isinstance(value, str) and value.strip():
                 text = value.strip()
                 break
-    text = " ".join(text.split())
-    return text[:_MESSAGE_LIMIT]
+    return " ".join(text.split())
 
 
 def _decode(method: str, path: str, status: int, payload: bytes) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Final, Literal
 
@@ -60,5 +62,104 @@ MAX_OTP_EXPIRY_SECONDS: Final = 3600
 OPEN_TO_ALL: Final = ("0.0.0.0/0", "::/0")
 """Networks that restrict nothing: never in production's allow-list (rule S1)."""
 
+
+def inside(network: str, allowed: Iterable[str]) -> bool:
+    """True when `network` lies inside one of the `allowed` networks (same IP version):
+    a direct client with that egress gets through the network restrictions (rule S1)."""
+    inner = ipaddress.ip_network(network)
+    outers = [ipaddress.ip_network(entry) for entry in allowed]
+    if isinstance(inner, ipaddress.IPv4Network):
+        return any(isinstance(o, ipaddress.IPv4Network) and inner.subnet_of(o) for o in outers)
+    return any(isinstance(o, ipaddress.IPv6Network) and inner.subnet_of(o) for o in outers)
+
+
 API_URL: Final = "https://{ref}.supabase.co"
 """A project's Data API URL."""
+
+# --------------------------------------------------------------------------- project status
+
+GONE_STATUSES: Final = ("REMOVED",)
+"""The only status that means the project is gone (besides a 404): rule R2. GOING_DOWN
+is not gone: a project being paused or deleted may still hold the data."""
+PAUSED_STATUSES: Final = ("INACTIVE", "PAUSED")
+"""A paused project (INACTIVE in the API's enum; PAUSED treated the same): nothing waits
+for it, the user restores it."""
+FAILED_STATUSES: Final = ("INIT_FAILED", "RESTORE_FAILED", "PAUSE_FAILED")
+"""Statuses no wait will leave: reported at once."""
+READY_STATUS: Final = "ACTIVE_HEALTHY"
+"""Every other status (COMING_UP, GOING_DOWN, PAUSING, RESTORING, UPGRADING, RESIZING,
+RESTARTING, ACTIVE_UNHEALTHY, UNKNOWN) is transitional: waited on, within a bound."""
+RESTORE_HINT: Final = (
+    "restore it from the Supabase dashboard or with POST /v1/projects/{ref}/restore, "
+    "wait until it is ACTIVE_HEALTHY, then run again"
+)
+"""What to do about a paused project."""
+
+# --------------------------------------------------------------------------- resources
+
+DYNAMIC_MODULE: Final = "supabase"
+"""Module of the dynamic resources' type tokens: `pulumi-python:dynamic/supabase:<Name>`."""
+PROJECT: Final = "Project"
+DATABASE_PASSWORD: Final = "DatabasePassword"  # noqa: S105 (a resource name)
+POOLER: Final = "Pooler"
+SSL_ENFORCEMENT: Final = "SslEnforcement"
+NETWORK_RESTRICTIONS: Final = "NetworkRestrictions"
+AUTH_CONFIG: Final = "AuthConfig"
+RESOURCE_NAMES: Final = (
+    PROJECT, DATABASE_PASSWORD, POOLER, SSL_ENFORCEMENT, NETWORK_RESTRICTIONS, AUTH_CONFIG,
+)  # fmt: skip
+"""The Supabase resources, each with atomic state (as the official Terraform provider
+models them): a failed call leaves every other resource's recorded state true."""
+
+
+def resource_type(name: str) -> str:
+    """The type token Pulumi gives the dynamic resource class named `name`."""
+    return f"pulumi-python:dynamic/{DYNAMIC_MODULE}:{name}"
+
+
+TOKEN_KEY: Final = "access_token"  # noqa: S105 (a property name, not a token)
+"""Every resource's optional Management API token input (a secret, kept for refresh and
+delete)."""
+SECRET_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    PROJECT: ("db_pass", TOKEN_KEY, "service_role_key"),
+    DATABASE_PASSWORD: ("password", "existing_password", TOKEN_KEY),
+    POOLER: (TOKEN_KEY,),
+    SSL_ENFORCEMENT: (TOKEN_KEY,),
+    NETWORK_RESTRICTIONS: (TOKEN_KEY,),
+    AUTH_CONFIG: ("smtp_pass", TOKEN_KEY),
+}
+"""Per resource, the properties that hold secrets: declared secret outputs, so the state
+encrypts them (rule G7; the policy pack checks the declaration)."""
+
+# --------------------------------------------------------------------------- access and auth
+
+DatabaseAccess = Literal["data-api", "direct"]
+DATABASE_ACCESS: Final[tuple[DatabaseAccess, ...]] = ("data-api", "direct")
+"""How the app reaches its data (rule S1): the Data API over HTTPS (supabase-js; no
+Postgres connection string leaves Pulumi for Vercel), or Postgres directly through the
+pooler (every direct client's egress must then be allowed by the network restrictions)."""
+
+AUTH_RATE_LIMITS: Final = {
+    "supabaseAuthRateLimitEmailSent": "rate_limit_email_sent",
+    "supabaseAuthRateLimitVerify": "rate_limit_verify",
+    "supabaseAuthRateLimitTokenRefresh": "rate_limit_token_refresh",
+    "supabaseAuthRateLimitOtp": "rate_limit_otp",
+    "supabaseAuthRateLimitAnonymousUsers": "rate_limit_anonymous_users",
+}
+"""Config key → the auth setting it sets (UpdateAuthConfigBody). Defaults live in
+Pulumi.yaml."""
+SMTP_ONLY_RATE_LIMIT: Final = "rate_limit_email_sent"
+"""Supabase lets this one change only with custom SMTP (the built-in mailer's is fixed)."""
+MAX_RATE_LIMIT: Final = 100_000
+
+ROTATE_ADOPTED_KEY: Final = "supabaseRotateAdoptedPassword"
+"""Config key: set the generated password on an adopted project (rule R5: explicit only)."""
+EXISTING_PASSWORD_KEY: Final = "supabaseExistingDbPassword"  # noqa: S105 (a key name)
+"""Secret config key: an adopted project's current password, recorded without any call."""
+SMTP_PASSWORD_KEY: Final = "supabaseSmtpPassword"  # noqa: S105 (a key name)
+"""Secret config key: the custom SMTP server's password (rule S13)."""
+OWN_PROJECT_HINT: Final = (
+    f"if an earlier run of this stack made it, its database password is this stack's "
+    f"generated one, so {ROTATE_ADOPTED_KEY}=true is harmless then"
+)
+"""Said wherever a project this stack may have made is about to be adopted."""

@@ -1,7 +1,10 @@
-"""Supabase settings: this stack's project, pooling, networks, auth and backups.
+"""Supabase settings: this stack's project, pooling, networks, access path, auth, backups.
 
 This package's section of the stack settings: `load_supabase` reads and validates its keys
-with the generic `Reader` (components/reader.py); `components/config.py` calls it.
+with the generic `Reader` (components/reader.py); `components/config.py` calls it. The
+secrets this section needs (the SMTP password, an adopted project's database password) are
+Outputs: `required_secrets` says which must be set, and `config.py` checks their presence
+where it reads them.
 """
 
 from __future__ import annotations
@@ -10,19 +13,31 @@ import re
 from dataclasses import dataclass
 from typing import cast
 
-from components.reader import SLUG, Reader, cidr, matching
+from components.reader import EMAIL, ONE_LINE, SLUG, Reader, cidr, matching
 from components.supabase.facts import (
+    AUTH_RATE_LIMITS,
+    DATABASE_ACCESS,
+    EXISTING_PASSWORD_KEY,
     INSTANCE_SIZES,
     MAX_OTP_EXPIRY_SECONDS,
+    MAX_RATE_LIMIT,
     OPEN_TO_ALL,
     PLANS,
     POOL_MODES,
     REGIONS,
+    ROTATE_ADOPTED_KEY,
     SIZES_WITHOUT_PITR,
+    SMTP_PASSWORD_KEY,
+    DatabaseAccess,
     PoolMode,
+    inside,
 )
 
 _SUPABASE_REF = re.compile(r"^[a-z]{20}$")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_CIDR_ALLOWED = "an IPv4 or IPv6 CIDR such as 203.0.113.0/24"
 # Redirect URLs may carry the wildcards Supabase auth understands (* and **).
 _REDIRECT_URL = re.compile(r"^https://[A-Za-z0-9.*-]+(?::\d{1,5})?(?:/[^\s]*)?$")
 
@@ -47,11 +62,48 @@ class SupabaseSettings:
     redirect_urls: tuple[str, ...]
     point_in_time_recovery: bool
     project_import_id: str
+    rotate_adopted_password: bool
+    database_access: DatabaseAccess
+    app_egress_cidrs: tuple[str, ...]
+    ci_egress_cidrs: tuple[str, ...]
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_sender_name: str
+    smtp_admin_email: str
+    auth_rate_limits: tuple[tuple[str, int], ...]
+    """(auth setting, value) per rate limit, e.g. ("rate_limit_otp", 30)."""
+
+    @property
+    def app_connects_directly(self) -> bool:
+        """The app gets a Postgres connection string (Vercel's DATABASE_URL)."""
+        return self.database_access == "direct"
+
+    @property
+    def ci_connects_directly(self) -> bool:
+        """CI gets the direct connection string (GitHub's SUPABASE_DB_URL): only when its
+        runners can connect, i.e. the network is unrestricted or their egress is listed.
+        GitHub-hosted runners have dynamic egress, which no allow-list can name."""
+        return not self.allowed_cidrs or bool(self.ci_egress_cidrs)
+
+
+def required_secrets(settings: SupabaseSettings) -> dict[str, str]:
+    """Secret keys this section needs set, each with why (checked where secrets are read)."""
+    needed: dict[str, str] = {}
+    if settings.smtp_host:
+        needed[SMTP_PASSWORD_KEY] = f"the password of {settings.smtp_host} (rule S13)"
+    if settings.project_import_id and not settings.rotate_adopted_password:
+        needed[EXISTING_PASSWORD_KEY] = (
+            f"the database password of the adopted project {settings.project_import_id}, "
+            f"never changed silently (rule R5); or set {ROTATE_ADOPTED_KEY}=true to give "
+            "it the generated one"
+        )
+    return needed
 
 
 def load_supabase(r: Reader, stack: str) -> SupabaseSettings:
     production = stack == "production"
-    cidrs = r.items("supabaseAllowedCidrs", cidr, "an IPv4 or IPv6 CIDR such as 203.0.113.0/24")
+    cidrs = r.items("supabaseAllowedCidrs", cidr, _CIDR_ALLOWED)
     if production:
         open_cidrs = [c for c in cidrs if c in OPEN_TO_ALL]
         if open_cidrs:
@@ -81,6 +133,29 @@ def load_supabase(r: Reader, stack: str) -> SupabaseSettings:
             instance_size,
             "small or larger when supabasePointInTimeRecovery is on (Supabase's requirement)",
         )
+    access = cast(DatabaseAccess, r.string("supabaseDatabaseAccess", choices=DATABASE_ACCESS))
+    app_egress = r.items("supabaseAppEgressCidrs", cidr, _CIDR_ALLOWED)
+    ci_egress = r.items("supabaseCiEgressCidrs", cidr, _CIDR_ALLOWED)
+    _check_access_path(r, access, cidrs, app_egress, ci_egress)
+    confirmations = r.boolean("supabaseEmailConfirmations")
+    smtp_host = r.string(
+        "supabaseSmtpHost", _HOST, "a host name such as smtp.example.com", optional=True
+    )
+    smtp_user = r.string("supabaseSmtpUser", ONE_LINE, "one line of text")
+    smtp_admin = r.string("supabaseSmtpAdminEmail", EMAIL, "an e-mail address", optional=True)
+    if smtp_host:
+        for key, value in (("supabaseSmtpUser", smtp_user), ("supabaseSmtpAdminEmail", smtp_admin)):
+            if not value:
+                r.problem(key, value, "a value when supabaseSmtpHost is set")
+    elif production and confirmations:
+        r.problem(
+            "supabaseSmtpHost",
+            smtp_host,
+            "a custom SMTP server in production while supabaseEmailConfirmations is on: "
+            "the built-in mailer sends a few mails an hour, to organisation members only "
+            "(rule S13); set it with supabaseSmtpUser, supabaseSmtpAdminEmail and the "
+            f"secret {SMTP_PASSWORD_KEY}",
+        )
     return SupabaseSettings(
         organization_slug=r.string(
             "supabaseOrganizationSlug", SLUG, "an organisation slug (lowercase, digits, - _)"
@@ -91,7 +166,7 @@ def load_supabase(r: Reader, stack: str) -> SupabaseSettings:
         pool_mode=cast(PoolMode, r.string("supabasePoolMode", choices=POOL_MODES)),
         default_pool_size=r.integer("supabaseDefaultPoolSize", 1, 1000),
         allowed_cidrs=cidrs,
-        email_confirmations=r.boolean("supabaseEmailConfirmations"),
+        email_confirmations=confirmations,
         otp_expiry_seconds=r.integer("supabaseOtpExpirySeconds", 60, MAX_OTP_EXPIRY_SECONDS),
         redirect_urls=r.items(
             "supabaseRedirectUrls", matching(_REDIRECT_URL), "an https:// URL (* wildcards ok)"
@@ -100,4 +175,58 @@ def load_supabase(r: Reader, stack: str) -> SupabaseSettings:
         project_import_id=r.string(
             "supabaseProjectImportId", _SUPABASE_REF, "a 20-letter project ref", optional=True
         ),
+        rotate_adopted_password=r.boolean(ROTATE_ADOPTED_KEY),
+        database_access=access,
+        app_egress_cidrs=app_egress,
+        ci_egress_cidrs=ci_egress,
+        smtp_host=smtp_host,
+        smtp_port=r.integer("supabaseSmtpPort", 1, 65535),
+        smtp_user=smtp_user,
+        smtp_sender_name=r.string("supabaseSmtpSenderName", ONE_LINE, "one line of text"),
+        smtp_admin_email=smtp_admin,
+        auth_rate_limits=tuple(
+            (setting, r.integer(key, 1, MAX_RATE_LIMIT))
+            for key, setting in AUTH_RATE_LIMITS.items()
+        ),
     )
+
+
+def _check_access_path(
+    r: Reader,
+    access: DatabaseAccess,
+    allowed: tuple[str, ...],
+    app_egress: tuple[str, ...],
+    ci_egress: tuple[str, ...],
+) -> None:
+    """Rule S1: whoever gets a direct connection string can connect through the network
+    restrictions; nobody else gets one."""
+    if access == "data-api" and app_egress:
+        r.problem(
+            "supabaseAppEgressCidrs",
+            list(app_egress),
+            "no networks when supabaseDatabaseAccess is data-api: the app gets no "
+            "Postgres connection string, so no egress of it needs allowing",
+        )
+    if not allowed:
+        return  # every network may connect: any direct client can
+    if access == "direct" and not app_egress:
+        r.problem(
+            "supabaseAppEgressCidrs",
+            [],
+            "the static egress CIDRs of the app's functions (e.g. Vercel Secure Compute) "
+            "when supabaseDatabaseAccess is direct and supabaseAllowedCidrs restricts the "
+            "database, or supabaseDatabaseAccess=data-api (rule S1): Vercel's default "
+            "egress is dynamic, so the app could not connect",
+        )
+    for key, egress in (
+        ("supabaseAppEgressCidrs", app_egress),
+        ("supabaseCiEgressCidrs", ci_egress),
+    ):
+        outside = [c for c in egress if not inside(c, allowed)]
+        if outside:
+            r.problem(
+                key,
+                outside,
+                "networks inside supabaseAllowedCidrs (rule S1): a direct client whose "
+                "egress is not allowed cannot connect",
+            )

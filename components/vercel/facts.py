@@ -41,6 +41,10 @@ Target = Literal["production", "preview"]
 
 BotProtectionAction = Literal["challenge", "deny", "log"]
 
+DATABASE_URL: Final = "DATABASE_URL"
+"""The app's Postgres connection string (pooled): set only when the app connects to
+Postgres directly (rule S1)."""
+
 PUBLIC_PREFIX: Final = "NEXT_PUBLIC_"
 """Next.js inlines these into the browser bundle: never a secret behind this prefix (S8)."""
 

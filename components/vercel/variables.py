@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.vercel.facts import PUBLIC_PREFIX
+from components.vercel.facts import DATABASE_URL, PUBLIC_PREFIX
 
 RESERVED_ENV_VAR_NAMES = frozenset(
     {
@@ -112,7 +112,7 @@ def runtime_variables(values: AppRuntimeValues) -> list[RuntimeVariable]:
             True,
             "Supabase service-role key (server only, bypasses row-level security)",
         ),
-        ("DATABASE_URL", values.database_url, True, "Postgres connection string (server only)"),
+        (DATABASE_URL, values.database_url, True, "Postgres connection string (server only)"),
         ("SENTRY_DSN", values.sentry_dsn, True, "Sentry DSN of the server key (server only)"),
         (
             "NEXT_PUBLIC_SENTRY_DSN",
