@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from components.config import Settings
 
 CENT = Decimal("0.01")
+_ORGANISATION_WIDE = "(organisation-wide: counted by the stack that sets its price)"
 _DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 DAYS_PER_MONTH: Final = MINUTES_PER_MONTH // (24 * 60)
 """The 30-day month every monthly figure here is stated for."""
@@ -182,7 +183,12 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
                 _usd(seats * prices.price_vercel_seat_usd),
                 f"Vercel Pro: {seats} seat(s) x ${prices.price_vercel_seat_usd}",
             ),
-            LineItem("supabasePlan", _usd(plan_usd), f"Supabase {supabase.plan} plan"),
+            LineItem(
+                "supabasePlan",
+                _usd(plan_usd),
+                f"Supabase {supabase.plan} plan, ${prices.price_supabase_plan_usd}"
+                + ("" if carries_plan else f" {_ORGANISATION_WIDE}"),
+            ),
             LineItem(
                 "supabaseCompute",
                 supabase_compute_usd(
@@ -199,7 +205,12 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
                 else "no point-in-time recovery",
             ),
             github_advanced_security(settings),
-            LineItem("sentryPlan", _usd(prices.price_sentry_plan_usd), "Sentry plan"),
+            LineItem(
+                "sentryPlan",
+                _usd(prices.price_sentry_plan_usd),
+                f"Sentry plan, ${prices.price_sentry_plan_usd}"
+                + ("" if prices.price_sentry_plan_usd else f" {_ORGANISATION_WIDE}"),
+            ),
             LineItem(
                 "posthog",
                 _usd(posthog_usd),
