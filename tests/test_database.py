@@ -10,7 +10,8 @@ import pulumi
 import pytest
 
 from components.reader import ConfigError
-from components.supabase.database import Database, DatabaseArgs, connection_string
+from components.supabase.api import connection_string
+from components.supabase.database import Database, DatabaseArgs
 from components.supabase.facts import (
     AUTH_CONFIG,
     DATABASE_PASSWORD,
