@@ -256,6 +256,11 @@ class FakeSupabase:
         with self.lock:
             self._faults.extend((method, template, f) for f in faults)
 
+    def clear_faults(self) -> None:
+        """Drop every fault not consumed yet (the API recovers)."""
+        with self.lock:
+            self._faults.clear()
+
     def pending_faults(self) -> int:
         """Faults not consumed yet."""
         with self.lock:
