@@ -33,6 +33,7 @@ TEST_SECRETS = {
     "sentryAuthToken": "test-sentry-auth-token-0123456789",
     "supabaseAccessToken": "test-supabase-access-token-0123456789",
     "supabaseSmtpPassword": "test-supabase-smtp-password-0123456789",
+    "supabaseBranchingToken": "test-supabase-branching-token-0123456789",
 }
 """Placeholder secret values; tests assert that none of them leaks in plain text."""
 

@@ -66,6 +66,20 @@ POOL_MODES: Final[tuple[PoolMode, ...]] = ("transaction", "session")
 MAX_OTP_EXPIRY_SECONDS: Final = 3600
 """Security rule S3: e-mail OTPs and links expire within an hour."""
 
+MAX_EXPECTED_OPEN_BRANCHES: Final = 100
+"""Bound of `supabaseExpectedOpenBranches`."""
+PUBLIC_SCHEMA: Final = "public"
+"""The schema the Data API always exposes: the RLS check always covers it."""
+MANAGED_SCHEMAS: Final = (
+    PUBLIC_SCHEMA, "auth", "storage", "realtime", "extensions", "graphql", "graphql_public",
+    "vault", "supabase_functions", "supabase_migrations", "pgbouncer", "net", "cron",
+    "information_schema",
+)  # fmt: skip
+"""Schemas `supabaseExposedSchemas` cannot name: `public` (always checked) and those Supabase
+or Postgres manage (and protect themselves)."""
+BRANCHING_TOKEN_KEY: Final = "supabaseBranchingToken"  # noqa: S105 (a key name)
+"""Secret config key: the Management API token of the pull requests' database branches."""
+
 OPEN_TO_ALL: Final = ("0.0.0.0/0", "::/0")
 """Networks that restrict nothing: never in production's allow-list (rule S1)."""
 
