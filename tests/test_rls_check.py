@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from components.github.app_files import APP_REPO_DIR
+from components.github.workflow_yaml import jobs, load_yaml
 from tests.postgres import PostgresServer
+from tests.step_runner import WORKFLOWS
 
 SCRIPTS = APP_REPO_DIR / ".github" / "scripts"
 SHIPPED_MIGRATIONS = APP_REPO_DIR / "supabase" / "migrations"
@@ -195,3 +197,38 @@ def test_a_table_name_cannot_forge_a_workflow_command(
     assert result.returncode == 1
     assert "\n::warning::" not in result.stdout + result.stderr
     assert 'public."x?::warning::forged": row-level security is not enabled' in result.stderr
+
+
+def test_keep_as_leaves_a_local_database_with_every_migration(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    directory = migrations(tmp_path)
+    for _ in range(2):  # rebuilt from scratch each time, not migrated on top
+        result = rls_check(postgres, directory, "--keep-as", "local_dev")
+        assert result.returncode == 0, result.stderr
+    tables = postgres.psql(
+        "select string_agg(tablename, ',') from pg_tables where schemaname = 'public'",
+        database="local_dev",
+    )
+    assert tables == "notes"
+    assert postgres.psql("select count(*) from supabase_migrations.schema_migrations", "local_dev")
+    refused = rls_check(postgres, directory, "--keep-as", "Local;drop")
+    assert refused.returncode == 2 and "is not a lowercase database name" in refused.stderr
+
+
+def test_the_local_stack_runs_the_postgres_ci_checks_on() -> None:
+    """One pinned Postgres for the developer's compose stack and the RLS check's service, bound
+    to the loopback address only (it trusts every connection)."""
+    compose = load_yaml(APP_REPO_DIR / "supabase" / "docker-compose.yml")
+    (local,) = compose["services"].values()
+    (service,) = jobs(load_yaml(WORKFLOWS[".github/workflows/deploy.yml"]))["rls-check"][
+        "services"
+    ].values()
+    assert local["image"] == service["image"]
+    assert "@sha256:" in local["image"]
+    assert local["environment"] == service["env"] == {"POSTGRES_HOST_AUTH_METHOD": "trust"}
+    assert [port.split(":")[0] for port in local["ports"]] == ["127.0.0.1"]
+    port = local["ports"][0].split(":")[1]
+    readme = (APP_REPO_DIR / "supabase" / "README.md").read_text()
+    assert f"postgresql://postgres@127.0.0.1:{port}/postgres" in readme
+    assert "rls_check.py --keep-as local" in readme

@@ -1,6 +1,7 @@
 """Row-level security check (rule S2) of the app's migrations, on a real Postgres.
 
-    python3 .github/scripts/rls_check.py [--dir supabase/migrations] [--schemas public,api]
+    python3 .github/scripts/rls_check.py [--dir supabase/migrations] [--schemas api,...]
+                                         [--keep-as local]
 
 Creates a fresh database on the server RLS_CHECK_DATABASE_URL names (CI: the job's postgres
 service; locally: the compose stack of docker-compose.yml), creates the stand-ins of what
@@ -21,7 +22,8 @@ Stand-ins, created first because Supabase has them and a plain Postgres does not
 `auth` with a minimal `auth.users (id uuid primary key, email text)`, and `auth.uid()`,
 `auth.role()` and `auth.jwt()` reading the request's JWT claims the way Supabase's do; the
 schema `extensions`. Roles are per server, so they are created only where missing. The
-database is dropped afterwards.
+database is dropped afterwards; with `--keep-as NAME` it is (re)made under that name and kept,
+which gives a developer a local database with every migration applied.
 
 Exit status: 0 every table passes; 1 a table fails (or a migration does); 2 unusable input.
 Standard library and psql only; it runs the pull request's SQL in a job that holds no
@@ -228,9 +230,14 @@ def exposed_schemas(extra: str) -> list[str]:
     return schemas
 
 
-def run(server: Psql, migrations: Sequence[Migration], schemas: Sequence[str]) -> list[Finding]:
-    """Apply `migrations` to a fresh database on `server`, check it, drop it."""
-    database = f"rls_check_{secrets.token_hex(6)}"
+def run(
+    server: Psql, migrations: Sequence[Migration], schemas: Sequence[str], keep_as: str = ""
+) -> list[Finding]:
+    """Apply `migrations` to a fresh database on `server` and check it; drop it afterwards,
+    or keep it as `keep_as`."""
+    database = keep_as or f"rls_check_{secrets.token_hex(6)}"
+    if keep_as:
+        server.execute(f'drop database if exists "{database}" with (force)')
     server.execute(f'create database "{database}"')
     try:
         fresh = server.with_database(database)
@@ -245,7 +252,8 @@ def run(server: Psql, migrations: Sequence[Migration], schemas: Sequence[str]) -
         apply_pending(fresh, migrations, note_tables)
         return check(fresh, schemas, created_by)
     finally:
-        server.execute(f'drop database if exists "{database}" with (force)')
+        if not keep_as:
+            server.execute(f'drop database if exists "{database}" with (force)')
 
 
 def _report(
@@ -279,6 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--schemas", default="", help="exposed schemas besides public, comma-separated"
     )
+    parser.add_argument(
+        "--keep-as", default="", help="keep the checked database under this name (local use)"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
@@ -286,11 +297,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not url.strip():
             raise MigrationError(
                 f"{URL_ENV} is not set: the Postgres server to check on, e.g. "
-                "postgresql://postgres@127.0.0.1:54322/postgres (docker compose up -d)"
+                "postgresql://postgres@127.0.0.1:54332/postgres (docker compose up -d)"
             )
         schemas = exposed_schemas(args.schemas)
+        if args.keep_as and not _IDENTIFIER.fullmatch(args.keep_as):
+            raise MigrationError(f"--keep-as: {args.keep_as!r} is not a lowercase database name")
         migrations = migration_files(Path(args.dir))
-        findings = run(Psql(pg_environment(url)), migrations, schemas)
+        findings = run(Psql(pg_environment(url)), migrations, schemas, args.keep_as)
     except MigrationError as err:
         print(f"rls_check: error: {err}", file=sys.stderr)
         return err.exit_code
