@@ -94,8 +94,9 @@ class Timing:
     """How long `ensure` keeps looking for a branch a create without an answer may have made."""
     poll: float = 10.0
     """Longest wait between two looks; the first is a tenth of it."""
-    overall: float = 1500.0
-    """Bound of one command, its calls, retries and waits included."""
+    overall: float = 1080.0
+    """Bound of one command, its calls, retries and waits included: inside the 20 minutes
+    deploy.yml gives the job that waits longest."""
 
 
 @dataclass
