@@ -13,22 +13,11 @@ from components.github import pipeline
 from components.reader import ConfigError
 from components.supabase.facts import BRANCHING_TOKEN_KEY
 from tests.conftest import TEST_SECRETS
-from tools.recorder import UNKNOWN, Inventory, Secret, record, stack_config
+from tools.recorder import UNKNOWN, Inventory, Secret, record, stack_config, stack_config_with
 
-NS = "webapp-platform:"
 ENV_VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 ENV_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 REPO_VARIABLE = "github:index/actionsVariable:ActionsVariable"
-
-
-def config_of(stack: str, **changes: Any) -> dict[str, Any]:
-    config = stack_config(stack)
-    for key, value in changes.items():
-        if value is None:
-            config.pop(NS + key, None)
-        else:
-            config[NS + key] = value
-    return config
 
 
 def environment(inventory: Inventory) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -68,7 +57,7 @@ def test_production_has_no_branches_and_owns_the_rls_schemas(inventory: Any) -> 
 
 
 def test_extra_exposed_schemas_reach_the_rls_check() -> None:
-    config = config_of("production", supabaseExposedSchemas=["api", "reporting"])
+    config = stack_config_with("production", supabaseExposedSchemas=["api", "reporting"])
     inventory = record("production", config=config, secrets=TEST_SECRETS)
     repository = {
         r.inputs["variableName"]: r.inputs["value"] for r in inventory.of_type(REPO_VARIABLE)
@@ -77,7 +66,7 @@ def test_extra_exposed_schemas_reach_the_rls_check() -> None:
 
 
 def test_branches_off_leaves_the_environment_without_them() -> None:
-    config = config_of("staging", supabasePreviewBranches=False)
+    config = stack_config_with("staging", supabasePreviewBranches=False)
     secrets = {k: v for k, v in TEST_SECRETS.items() if k != BRANCHING_TOKEN_KEY}
     inventory = record("staging", config=config, secrets=secrets)
     variables, env_secrets = environment(inventory)
@@ -131,6 +120,6 @@ def test_bad_database_delivery_settings_are_refused(
     stack: str, changes: dict[str, Any], expected: str
 ) -> None:
     with pytest.raises(ConfigError) as refused:
-        record(stack, config=config_of(stack, **changes), secrets=TEST_SECRETS)
+        record(stack, config=stack_config_with(stack, **changes), secrets=TEST_SECRETS)
     assert expected in str(refused.value)
     assert "Traceback" not in str(refused.value)

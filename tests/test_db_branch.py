@@ -18,17 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from components.github.app_files import APP_REPO_DIR, static_files
+from components.github.app_files import static_files
 from components.supabase import api
 from components.vercel.facts import DATABASE_VARIABLES
+from tests.app_scripts import SCRIPTS, SHIPPED_MIGRATIONS, migrations_dir
 from tests.fake_supabase import FakeSupabase, Fault
 from tests.supabase_contract import BRANCH_ROUTES, contract_problems, response_problems
 
-SCRIPTS = APP_REPO_DIR / ".github" / "scripts"
 TOKEN = "sbp_branch_test_token_0123456789"
 FAST = ["--wait-seconds", "3", "--lookup-seconds", "1.5", "--poll-seconds", "0.1"]
 FAST += ["--backoff-seconds", "0.01"]
-SHIPPED_MIGRATIONS = APP_REPO_DIR / "supabase" / "migrations"
 
 
 @pytest.fixture
@@ -233,16 +232,6 @@ def test_a_branch_that_does_not_become_ready_is_reported(
 
 
 # --------------------------------------------------------------------------- migrate
-
-
-def migrations_dir(tmp_path: Path, *extra: tuple[str, str]) -> Path:
-    directory = tmp_path / "migrations"
-    directory.mkdir(exist_ok=True)
-    for path in SHIPPED_MIGRATIONS.glob("*.sql"):
-        (directory / path.name).write_text(path.read_text())
-    for name, sql in extra:
-        (directory / name).write_text(sql)
-    return directory
 
 
 def test_migrate_sends_each_pending_file_once_in_order(

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from components.github.app_files import APP_REPO_DIR
+from tests.app_scripts import SCRIPTS
 from tests.postgres import PostgresServer
 
-SCRIPTS = APP_REPO_DIR / ".github" / "scripts"
 sys.path.insert(0, str(SCRIPTS))
-import migrations as shipped  # noqa: E402  (the app repository's script, imported as CI runs it)
+import migrations as shipped
 
 PASSWORD = "s3cret-Pw0rd-for-the-migrations-test"
 

@@ -17,11 +17,10 @@ import pytest
 
 from components.github.app_files import APP_REPO_DIR
 from components.github.workflow_yaml import jobs, load_yaml
+from tests.app_scripts import SCRIPTS, migrations_dir
 from tests.postgres import PostgresServer
 from tests.step_runner import WORKFLOWS
 
-SCRIPTS = APP_REPO_DIR / ".github" / "scripts"
-SHIPPED_MIGRATIONS = APP_REPO_DIR / "supabase" / "migrations"
 STARTER = "20260101000000_create_notes.sql"
 
 
@@ -42,22 +41,11 @@ def rls_check(
     )
 
 
-def migrations(tmp_path: Path, *extra: tuple[str, str]) -> Path:
-    """The shipped migrations plus `extra` (file name, SQL) in a directory of their own."""
-    directory = tmp_path / "migrations"
-    directory.mkdir(parents=True)
-    for path in SHIPPED_MIGRATIONS.glob("*.sql"):
-        (directory / path.name).write_text(path.read_text())
-    for name, sql in extra:
-        (directory / name).write_text(sql)
-    return directory
-
-
 def test_the_shipped_migration_passes_on_a_real_postgres(
     postgres: PostgresServer, tmp_path: Path
 ) -> None:
     started = time.monotonic()
-    result = rls_check(postgres, migrations(tmp_path))
+    result = rls_check(postgres, migrations_dir(tmp_path))
     seconds = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr
     assert "RLS check of public after 1 migration(s): every table enables row-level" in (
@@ -123,7 +111,7 @@ def test_each_failure_names_the_table_and_its_migration(
     postgres: PostgresServer, tmp_path: Path, case: str
 ) -> None:
     sql, expected = FAILURES[case]
-    directory = migrations(tmp_path, ("20260201000000_change.sql", sql))
+    directory = migrations_dir(tmp_path, ("20260201000000_change.sql", sql))
     result = rls_check(postgres, directory, GITHUB_ACTIONS="true")
     assert result.returncode == 1, result.stdout + result.stderr
     assert expected in result.stderr
@@ -147,13 +135,13 @@ create table public.service_only (id bigint primary key);
 alter table public.service_only enable row level security;
 create policy nobody on public.service_only using (false);
 """
-    result = rls_check(postgres, migrations(tmp_path, ("20260201000000_posts.sql", sql)))
+    result = rls_check(postgres, migrations_dir(tmp_path, ("20260201000000_posts.sql", sql)))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_configured_schemas_are_checked_too(postgres: PostgresServer, tmp_path: Path) -> None:
     sql = "create schema api;\ncreate table api.reports (id bigint primary key);"
-    directory = migrations(tmp_path, ("20260201000000_api.sql", sql))
+    directory = migrations_dir(tmp_path, ("20260201000000_api.sql", sql))
     assert rls_check(postgres, directory).returncode == 0, "api is not exposed: not checked"
     exposed = rls_check(postgres, directory, "--schemas", "api")
     assert exposed.returncode == 1
@@ -163,13 +151,17 @@ def test_configured_schemas_are_checked_too(postgres: PostgresServer, tmp_path: 
 
 @pytest.mark.parametrize("schema", ["auth", "pg_catalog", "Public;drop"])
 def test_a_reserved_or_odd_schema_is_refused(tmp_path: Path, schema: str) -> None:
-    result = rls_check(None, migrations(tmp_path), "--schemas", schema, RLS_CHECK_DATABASE_URL="x")
+    result = rls_check(
+        None, migrations_dir(tmp_path), "--schemas", schema, RLS_CHECK_DATABASE_URL="x"
+    )
     assert result.returncode == 2
     assert f"--schemas: {schema!r} is not allowed" in result.stderr
 
 
 def test_a_failing_migration_stops_the_check(postgres: PostgresServer, tmp_path: Path) -> None:
-    directory = migrations(tmp_path, ("20260201000000_typo.sql", "create tabel public.x (id int);"))
+    directory = migrations_dir(
+        tmp_path, ("20260201000000_typo.sql", "create tabel public.x (id int);")
+    )
     result = rls_check(postgres, directory)
     assert result.returncode == 1
     assert "20260201000000_typo.sql failed, so nothing of it was applied" in result.stderr
@@ -178,10 +170,10 @@ def test_a_failing_migration_stops_the_check(postgres: PostgresServer, tmp_path:
 
 
 def test_unusable_input_is_one_clear_line(tmp_path: Path) -> None:
-    no_server = rls_check(None, migrations(tmp_path))
+    no_server = rls_check(None, migrations_dir(tmp_path))
     assert no_server.returncode == 2
     assert no_server.stderr.startswith("rls_check: error: RLS_CHECK_DATABASE_URL is not set")
-    bad = migrations(tmp_path / "b", ("add_table.sql", "select 1;"))
+    bad = migrations_dir(tmp_path / "b", ("add_table.sql", "select 1;"))
     misnamed = rls_check(None, bad, RLS_CHECK_DATABASE_URL="postgresql://x@127.0.0.1/postgres")
     assert misnamed.returncode == 2
     assert "add_table.sql not named <14-digit version>_<lowercase name>.sql" in misnamed.stderr
@@ -193,7 +185,7 @@ def test_a_table_name_cannot_forge_a_workflow_command(
     postgres: PostgresServer, tmp_path: Path
 ) -> None:
     sql = 'create table public."x\n::warning::forged" (id int);'
-    result = rls_check(postgres, migrations(tmp_path, ("20260201000000_odd.sql", sql)))
+    result = rls_check(postgres, migrations_dir(tmp_path, ("20260201000000_odd.sql", sql)))
     assert result.returncode == 1
     assert "\n::warning::" not in result.stdout + result.stderr
     assert 'public."x?::warning::forged": row-level security is not enabled' in result.stderr
@@ -202,7 +194,7 @@ def test_a_table_name_cannot_forge_a_workflow_command(
 def test_keep_as_leaves_a_local_database_with_every_migration(
     postgres: PostgresServer, tmp_path: Path
 ) -> None:
-    directory = migrations(tmp_path)
+    directory = migrations_dir(tmp_path)
     for _ in range(2):  # rebuilt from scratch each time, not migrated on top
         result = rls_check(postgres, directory, "--keep-as", "local_dev")
         assert result.returncode == 0, result.stderr

@@ -450,14 +450,28 @@ class SupabaseClient:
         """POST /v1/projects. Not retried on timeout or 5xx: the caller looks up first."""
         return self.request_object("POST", "/v1/projects", body=body)
 
-    def get_project(self, ref: str) -> JsonObject | None:
-        """The project, or None if the API does not know it (404)."""
+    def _found(self, path: str) -> JsonObject | None:
+        """GET `path`'s object, or None when the API answers 404 (gone or never there)."""
         try:
-            return self.request_object("GET", f"/v1/projects/{_q(ref)}")
+            return self.request_object("GET", path)
         except SupabaseApiError as err:
             if err.status == 404:
                 return None
             raise
+
+    def _deleted(self, path: str, query: Query | None = None) -> bool:
+        """DELETE `path`; False when the API answers 404 (already gone)."""
+        try:
+            self.request("DELETE", path, query=query)
+        except SupabaseApiError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    def get_project(self, ref: str) -> JsonObject | None:
+        """The project, or None if the API does not know it (404)."""
+        return self._found(f"/v1/projects/{_q(ref)}")
 
     def update_project_name(self, ref: str, name: str) -> None:
         """Rename the project (PATCH /v1/projects/{ref})."""
@@ -465,13 +479,7 @@ class SupabaseClient:
 
     def delete_project(self, ref: str) -> bool:
         """Delete the project; False if it was already gone."""
-        try:
-            self.request("DELETE", f"/v1/projects/{_q(ref)}")
-        except SupabaseApiError as err:
-            if err.status == 404:
-                return False
-            raise
-        return True
+        return self._deleted(f"/v1/projects/{_q(ref)}")
 
     def get_services_health(self, ref: str, services: Sequence[str]) -> list[JsonObject]:
         """Health of the named services (auth, db, pooler, rest, ...)."""
@@ -555,22 +563,11 @@ class SupabaseClient:
 
     def get_branch(self, branch_ref: str) -> JsonObject | None:
         """A branch's status and database connection details, or None if it is gone (404)."""
-        try:
-            return self.request_object("GET", f"/v1/branches/{_q(branch_ref)}")
-        except SupabaseApiError as err:
-            if err.status == 404:
-                return None
-            raise
+        return self._found(f"/v1/branches/{_q(branch_ref)}")
 
     def delete_branch(self, branch_ref: str) -> bool:
         """Delete a branch at once (no grace period); False if it was already gone."""
-        try:
-            self.request("DELETE", f"/v1/branches/{_q(branch_ref)}", query={"force": "true"})
-        except SupabaseApiError as err:
-            if err.status == 404:
-                return False
-            raise
-        return True
+        return self._deleted(f"/v1/branches/{_q(branch_ref)}", query={"force": "true"})
 
     # ------------------------------------------------------------------ migrations
 

@@ -442,21 +442,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return run(args, os.environ)
-    except BranchError as err:
+    except (BranchError, MigrationError, SupabaseApiError, SupabaseConfigError, OSError) as err:
+        # One line, no traceback; the API's errors are redacted by the client already.
         print(f"db_branch: error: {err}", file=sys.stderr)
-        return err.exit_code
-    except MigrationError as err:
-        print(f"db_branch: error: {err}", file=sys.stderr)
-        return err.exit_code
-    except SupabaseConfigError as err:
-        print(f"db_branch: error: {err}", file=sys.stderr)
-        return 2
-    except SupabaseApiError as err:
-        print(f"db_branch: error: {err}", file=sys.stderr)
-        return 1
-    except OSError as err:
-        print(f"db_branch: error: {err}", file=sys.stderr)
-        return 2
+        if isinstance(err, (BranchError, MigrationError)):
+            return err.exit_code
+        return 1 if isinstance(err, SupabaseApiError) else 2
 
 
 if __name__ == "__main__":
