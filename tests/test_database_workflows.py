@@ -339,3 +339,13 @@ def test_the_sweep_deletes_nothing_unless_the_open_list_is_complete(
     else:
         assert result.returncode != 0
         assert [c[0] for c in calls] == ["gh"], "db_branch.py never ran"
+
+
+def test_the_branch_jobs_give_their_workflow_no_claim_to_a_vercel_token() -> None:
+    """database-branches.yml runs in the staging environment but mints no OIDC token, so the
+    staging Vercel federation policy admits deploy.yml alone, as before it existed."""
+    assert pipeline.deploying_workflows("staging") == (pipeline.DEPLOY_WORKFLOW,)
+    for job_spec in jobs(workflow("database-branches.yml")).values():
+        assert not pipeline.requests_oidc_token(job_spec)
+    assert pipeline.requests_oidc_token(job("deploy.yml", "preview"))
+    assert not pipeline.requests_oidc_token(job("deploy.yml", "preview-database"))

@@ -271,9 +271,26 @@ def environment_jobs(environment: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def requests_oidc_token(job: Mapping[str, Any]) -> bool:
+    """Whether a job may mint a GitHub OIDC token (`id-token: write`), the only way a job
+    obtains a Vercel token."""
+    permissions = job.get("permissions")
+    return isinstance(permissions, Mapping) and permissions.get("id-token") == "write"
+
+
 def deploying_workflows(environment: str) -> tuple[str, ...]:
-    """The shipped workflows (destination paths) with a job in `environment`, sorted."""
-    return tuple(sorted({where.split(":")[0] for where in environment_jobs(environment)}))
+    """The shipped workflows (destination paths) with a job in `environment` that may mint an
+    OIDC token, sorted. Jobs there without one (the database branch jobs, which hold a
+    Supabase token instead) give their workflow no claim to a Vercel token."""
+    return tuple(
+        sorted(
+            {
+                where.split(":")[0]
+                for where, job in environment_jobs(environment).items()
+                if requests_oidc_token(job)
+            }
+        )
+    )
 
 
 def vercel_api_commands(environment: str, local: Iterable[str]) -> tuple[str, ...]:
