@@ -349,3 +349,20 @@ def test_the_branch_jobs_give_their_workflow_no_claim_to_a_vercel_token() -> Non
         assert not pipeline.requests_oidc_token(job_spec)
     assert pipeline.requests_oidc_token(job("deploy.yml", "preview"))
     assert not pipeline.requests_oidc_token(job("deploy.yml", "preview-database"))
+
+
+@needs_tools
+def test_the_build_settings_get_the_branch_even_without_pulled_variables(tmp_path: Path) -> None:
+    run = StepRun(tmp_path)
+    point = step(
+        job("deploy.yml", "preview-build"), "Point the build at the pull request's database branch"
+    )
+    (tmp_path / ".vercel").mkdir()
+    script = tmp_path / "point.sh"
+    script.write_text(f"cd {tmp_path}\n{point['run']}")
+    result = run.script(script, BRANCH_API_URL="https://b.supabase.co", BRANCH_ANON_KEY="k")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".vercel" / ".env.preview.local").read_text().splitlines() == [
+        'NEXT_PUBLIC_SUPABASE_URL="https://b.supabase.co"',
+        'NEXT_PUBLIC_SUPABASE_ANON_KEY="k"',
+    ]
