@@ -438,3 +438,14 @@ def test_every_branch_request_is_in_the_contract(
     problems = [p for r in fake.requests for p in contract_problems(openapi, r)]
     problems += [p for r in fake.requests for p in response_problems(openapi, r)]
     assert problems == []
+
+
+def test_a_parent_without_branching_yet_lists_no_branches(run: Run, fake: FakeSupabase) -> None:
+    """A 404 on the branch list (branching never turned on) means none yet: the first create
+    turns it on."""
+    fake.add_fault(
+        "GET", "/v1/projects/{ref}/branches", Fault(status=404, message="Branching not enabled")
+    )
+    result = run("ensure", "--pr", "60")
+    assert result.returncode == 0, result.stderr
+    assert branch_names(fake) == ["pr-60"]

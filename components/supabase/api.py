@@ -552,8 +552,15 @@ class SupabaseClient:
     # ------------------------------------------------------------------ branches
 
     def list_branches(self, ref: str) -> list[JsonObject]:
-        """Every database branch of project `ref` (the default branch included)."""
-        return self.request_list("GET", f"/v1/projects/{_q(ref)}/branches")
+        """Every database branch of project `ref` (the default branch included); none when
+        the API answers 404, as for a project whose branching was never turned on (its first
+        branch turns it on)."""
+        try:
+            return self.request_list("GET", f"/v1/projects/{_q(ref)}/branches")
+        except SupabaseApiError as err:
+            if err.status == 404:
+                return []
+            raise
 
     def create_branch(self, ref: str, name: str) -> JsonObject:
         """POST /v1/projects/{ref}/branches: a branch `name` of `PREVIEW_BRANCH_SIZE`, without
