@@ -449,3 +449,12 @@ def test_a_parent_without_branching_yet_lists_no_branches(run: Run, fake: FakeSu
     result = run("ensure", "--pr", "60")
     assert result.returncode == 0, result.stderr
     assert branch_names(fake) == ["pr-60"]
+
+
+def test_env_never_brings_back_a_deleted_branch(run: Run, fake: FakeSupabase) -> None:
+    """`env` runs after `ensure`; if the pull request closed in between and its branch went,
+    it fails instead of making a new one nobody deletes."""
+    result = run("env", "--pr", "61")
+    assert result.returncode == 1
+    assert "pr-61 does not exist: run `db_branch.py ensure` first" in result.stderr
+    assert fake.branches == {} and not fake.calls("POST", "/v1/projects/{ref}/branches")

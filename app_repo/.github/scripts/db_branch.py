@@ -152,14 +152,18 @@ class Lifecycle:
         self._sleep(min(delay, until - now))
         return True
 
-    def ensure(self, pr: int) -> Branch:
-        """Find or create the pull request's branch, wait until it is ready, read its values."""
+    def ensure(self, pr: int, *, create: bool = True) -> Branch:
+        """Find (or, with `create`, create) the pull request's branch, wait until it is
+        ready, read its values. Without `create` a missing branch is an error: a job after
+        `ensure` never brings back a branch the pull request's close has just deleted."""
         name = branch_name(pr)
         found = self.find(name)
         if found is not None:
             self._log(f"{name}: found ({found.get('project_ref')})")
-        else:
+        elif create:
             found = self._create(name)
+        else:
+            raise BranchError(f"{name} does not exist: run `db_branch.py ensure` first")
         ref = str(found.get("project_ref") or "")
         if not _REF.fullmatch(ref):
             raise BranchError(f"{name}: the API names no usable project ref for it ({ref!r})")
@@ -430,7 +434,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         applied = lifecycle.migrate(args.pr, Path(args.dir))
         _summary(f"Migrations applied to {branch_name(args.pr)}: {', '.join(applied) or 'none'}")
     elif args.command == "env":
-        write_env(lifecycle.ensure(args.pr))
+        write_env(lifecycle.ensure(args.pr, create=False))
     elif args.command == "delete":
         lifecycle.delete(args.pr)
     else:
