@@ -19,8 +19,9 @@ $SUPABASE_ACCESS_TOKEN (its secret), the API $SUPABASE_API_URL or the public one
 - `migrate` sends each migration file the branch's history does not record to the Management
   API as SQL text (never run on this machine: the files are the pull request's), one at a time,
   in order; the first failure stops it. A lost answer is settled by reading the history back.
-- `env` puts the branch's values under the app's variable names into $GITHUB_ENV for the one
-  step that deploys the preview, each secret masked in the log first.
+- `env` finds the branch (never makes one: its pull request may have closed meanwhile) and puts
+  its values under the app's variable names into $GITHUB_ENV for the step that deploys the
+  preview, each secret masked in the log first.
 - `delete` treats "not found" as done; `cleanup` deletes every `pr-<n>` branch whose pull
   request is not in FILE (the open ones, one number a line), so a branch whose pull request
   closed while the API was down goes at the next run. Other branches are never touched.
