@@ -6,7 +6,10 @@ PY := $(VENV)/bin/python
 STACK ?= staging
 STAMP := $(VENV)/.installed
 
-.PHONY: test check unit lint setup preview bootstrap plan diff engine engine-check bench clean
+.PHONY: test check unit lint setup postgres preview bootstrap plan diff engine engine-check bench clean
+
+# Root installs packages itself; anyone else through sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +27,20 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) postgres
 	$(PY) -m pytest -q -m "not engine"
+
+## postgres: initdb, pg_ctl and psql, for the tests that run the RLS check and the migrations
+## on a throwaway cluster (tests/postgres.py): Debian's postgresql package, installed only
+## where they are missing.
+postgres:
+	@if command -v psql >/dev/null && { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then \
+		:; \
+	else \
+		echo "installing Debian's postgresql package (initdb, pg_ctl and psql for the tests)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	fi
 
 ## setup: the virtualenv (venv/) the program, the tools and the tests run in.
 setup: $(STAMP)

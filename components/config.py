@@ -28,7 +28,11 @@ from components.github.settings import GitHubSettings, load_github
 from components.posthog import PostHogSettings, load_posthog
 from components.reader import PROJECT_FILE, ConfigError, Reader, project_name, schema, show
 from components.sentry.settings import SentrySettings, load_sentry
-from components.supabase.facts import EXISTING_PASSWORD_KEY, SMTP_PASSWORD_KEY
+from components.supabase.facts import (
+    BRANCHING_TOKEN_KEY,
+    EXISTING_PASSWORD_KEY,
+    SMTP_PASSWORD_KEY,
+)
 from components.supabase.settings import SupabaseSettings, load_supabase, required_secrets
 from components.vercel.settings import VercelSettings, load_vercel
 
@@ -108,6 +112,8 @@ class Secrets:
     """Password of the custom SMTP server auth sends e-mail through (rule S13)."""
     supabase_existing_db_password: pulumi.Output[str] | None
     """An adopted Supabase project's current database password (rule R5)."""
+    supabase_branching_token: pulumi.Output[str] | None
+    """Management API token of the pull requests' database branches (staging)."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,15 @@ SECRET_KEYS: Final[dict[str, SecretKey]] = {
         STACKS,
         "optional: only for adopting an existing Supabase project, whose current password "
         "it records (else supabaseRotateAdoptedPassword)",
+        optional=True,
+    ),
+    BRANCHING_TOKEN_KEY: SecretKey(
+        "supabase_branching_token",
+        ("staging",),
+        "needed with supabasePreviewBranches (the preview refuses to run without it): the app's "
+        "workflows make, migrate and delete the pull requests' database branches with it. Any "
+        "writer can read it through a pull request: use an account that belongs to staging's "
+        "Supabase organisation only",
         optional=True,
     ),
 }

@@ -4,11 +4,13 @@ Pure: settings in, a breakdown out, no Pulumi runtime. The platform exports it
 (`monthlyCostEstimateUsd`, `monthlyCostBreakdownUsd`) and warns at preview when it is
 above `monthlyBudgetUsd`; the policy pack reads the same exports.
 
-It is an estimate of the fixed monthly fees, and of the one usage the program fixes itself:
-the scheduled health check's GitHub Actions minutes (its cron is in the shipped
-health-check.yml). Other usage (Vercel bandwidth and function time, Supabase egress and disk
-beyond the plan, Sentry events beyond the quota, PostHog events beyond the free tier, the
-deploy and security workflows' minutes) is not known before the month and is left out.
+It is an estimate of the fixed monthly fees, and of the usage the program fixes itself: the
+scheduled health check's GitHub Actions minutes (its cron is in the shipped health-check.yml)
+and the pull requests' database branches (billed by the hour while their pull requests are
+open, as many as `supabaseExpectedOpenBranches` says). Other usage (Vercel bandwidth and
+function time, Supabase egress and disk beyond the plan, Sentry events beyond the quota,
+PostHog events beyond the free tier, the deploy, security and branch-cleanup workflows'
+minutes) is not known before the month, or is cents, and is left out.
 
 Organisation-level fees (Vercel seats, the Supabase and Sentry plans) are paid once
 however many stacks share the organisation: a stack that does not carry one sets its
@@ -34,6 +36,7 @@ from components.checkly.facts import (
 from components.checkly.settings import monthly_runs
 from components.github.pipeline import HEALTH_CHECK_WORKFLOW, health_check_minutes_per_day
 from components.reader import Reader
+from components.supabase.api import PREVIEW_BRANCH_SIZE
 from components.supabase.facts import COMPUTE_CREDIT_USD, COMPUTE_MONTHLY_USD, PAID_PLANS
 
 if TYPE_CHECKING:
@@ -44,7 +47,9 @@ _ORGANISATION_WIDE = "(organisation-wide: counted by the stack that sets its pri
 _DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 DAYS_PER_MONTH: Final = MINUTES_PER_MONTH // (24 * 60)
 """The 30-day month every monthly figure here is stated for."""
+HOURS_PER_MONTH: Final = DAYS_PER_MONTH * 24
 _PRICE_PER_MINUTE = re.compile(r"^\d(?:\.\d{1,4})?$")
+_PRICE_PER_HOUR = re.compile(r"^\d{1,2}(?:\.\d{1,6})?$")
 
 
 @dataclass(frozen=True)
@@ -66,11 +71,17 @@ class CostSettings:
     price_checkly_browser_per_1k_runs_usd: int
     price_checkly_uptime_monitors_per_25_usd: int
     price_github_actions_minute_usd: Decimal
+    price_supabase_branch_hour_usd: Decimal
 
 
 def load_cost(r: Reader) -> CostSettings:
     minute_text = r.string(
         "priceGithubActionsMinuteUsd", _PRICE_PER_MINUTE, "a price in USD such as 0.006 (0-9.9999)"
+    )
+    hour_text = r.string(
+        "priceSupabaseBranchHourUsd",
+        _PRICE_PER_HOUR,
+        "a price in USD such as 0.01344 (0-99.999999)",
     )
     return CostSettings(
         monthly_budget_usd=r.integer("monthlyBudgetUsd", 0, 1_000_000),
@@ -94,6 +105,9 @@ def load_cost(r: Reader) -> CostSettings:
         ),
         price_github_actions_minute_usd=(
             Decimal(minute_text) if _PRICE_PER_MINUTE.fullmatch(minute_text) else Decimal(0)
+        ),
+        price_supabase_branch_hour_usd=(
+            Decimal(hour_text) if _PRICE_PER_HOUR.fullmatch(hour_text) else Decimal(0)
         ),
     )
 
@@ -167,6 +181,22 @@ def health_check_item(settings: Settings) -> LineItem:
     )
 
 
+def database_branches_item(settings: Settings) -> LineItem:
+    """The pull requests' database branches: each one's compute by the hour while its pull
+    request is open (Supabase bills no fixed fee per branch), on the stack they branch from."""
+    key = "supabaseBranches"
+    supabase = settings.supabase
+    if not supabase.preview_branches:
+        return LineItem(key, _usd(0), "no database branches (supabasePreviewBranches off)")
+    branches, price = supabase.expected_open_branches, settings.cost.price_supabase_branch_hour_usd
+    return LineItem(
+        key,
+        _usd(branches * HOURS_PER_MONTH * price),
+        f"Supabase database branches: {branches} open x {HOURS_PER_MONTH} h x ${price} per "
+        f"branch-hour ({PREVIEW_BRANCH_SIZE} compute)",
+    )
+
+
 def estimate_monthly_cost(settings: Settings) -> CostEstimate:
     """The fixed monthly fees of the stack described by `settings`."""
     prices = settings.cost
@@ -204,6 +234,7 @@ def estimate_monthly_cost(settings: Settings) -> CostEstimate:
                 if supabase.point_in_time_recovery
                 else "no point-in-time recovery",
             ),
+            database_branches_item(settings),
             github_advanced_security(settings),
             LineItem(
                 "sentryPlan",

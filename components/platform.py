@@ -30,6 +30,7 @@ from components.github.facts import REPOSITORY_URL
 from components.github.repository import AppRepository, AppRepositoryArgs
 from components.sentry.monitoring import Monitoring, MonitoringArgs
 from components.supabase.database import Database, DatabaseArgs
+from components.supabase.facts import PUBLIC_SCHEMA
 from components.vercel.alerts import VercelAlerts, VercelAlertsArgs
 from components.vercel.deploy_access import DeployAccess, DeployAccessArgs, FederatedDeployer
 from components.vercel.facts import LOCAL_CLI_COMMANDS, NEXTJS
@@ -154,6 +155,18 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         # Migrations run from CI against the database itself, not through the pooler;
         # only where its runners can connect (rule S1).
         environment_secrets[pipeline.SUPABASE_DB_URL] = database.direct_connection_string
+    else:
+        pulumi.log.warn(
+            f"{settings.environment}: no {pipeline.SUPABASE_DB_URL} for CI, whose runners cannot "
+            "reach the restricted database, so deploy.yml stops every deploy of this stack at "
+            "'Migrate the database' (never skipping it): list the static egress of the runners "
+            "that migrate in supabaseCiEgressCidrs (inside supabaseAllowedCidrs)"
+        )
+    if sb.preview_branches and secrets.supabase_branching_token is not None:
+        # Each pull request's preview gets a branch of this project; the token that makes them
+        # sits in the environment the preview jobs run in, which any branch may use.
+        environment_variables[pipeline.SUPABASE_PROJECT_REF] = database.project.ref
+        environment_secrets[pipeline.SUPABASE_ACCESS_TOKEN] = secrets.supabase_branching_token
     if hosting.protection_bypass_secret is not None:
         environment_secrets[pipeline.VERCEL_AUTOMATION_BYPASS_SECRET] = (
             hosting.protection_bypass_secret
@@ -219,6 +232,16 @@ def build_platform(settings: Settings, secrets: Secrets) -> PlatformOutputs:
         value=str(settings.alerts.ttfb_ms),
         opts=with_github,
     )
+
+    if production:
+        # Repository-wide like the RLS check that reads it: production owns it.
+        github.ActionsVariable(
+            settings.name("rls-exposed-schemas"),
+            repository=repository_name,
+            variable_name=pipeline.RLS_EXPOSED_SCHEMAS_VARIABLE,
+            value=",".join((PUBLIC_SCHEMA, *sb.exposed_schemas)),
+            opts=with_github,
+        )
 
     if production and settings.vercel.framework == NEXTJS:
         # Repository-wide like the workflows that read it: production owns it.

@@ -46,11 +46,12 @@ from pulumi_policy.proxy import UnknownValueError
 
 # Facts the program defines once; none of these modules needs a provider SDK.
 from components.github.facts import OIDC_BINDING_CLAIMS, PRODUCTION_MIN_APPROVALS
-from components.github.pipeline import SUPABASE_DB_URL
+from components.github.pipeline import MIGRATIONS_DIR, SUPABASE_DB_URL
 from components.reader import project_name
 from components.supabase.facts import (
     AUTH_CONFIG,
     NETWORK_RESTRICTIONS,
+    PUBLIC_SCHEMA,
     SSL_ENFORCEMENT,
     inside,
     resource_type,
@@ -496,6 +497,62 @@ def validate_s13_supabase_smtp(args: ResourceValidationArgs, report: ReportViola
 # --------------------------------------------------------------------------- Vercel
 
 
+_MIGRATION_FILE = re.compile(rf"^{re.escape(MIGRATIONS_DIR)}/[^/]+\.sql$")
+_SQL_NAME = r'(?:"[^"]+"|[A-Za-z_][\w$]*)'
+_CREATE_TABLE = re.compile(
+    rf"\bcreate\s+(?:unlogged\s+)?table\s+(?:if\s+not\s+exists\s+)?"
+    rf"(?:(?P<schema>{_SQL_NAME})\s*\.\s*)?(?P<table>{_SQL_NAME})\s*\(",
+    re.IGNORECASE,
+)
+_ENABLE_RLS = re.compile(
+    rf"\balter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?"
+    rf"(?:(?P<schema>{_SQL_NAME})\s*\.\s*)?(?P<table>{_SQL_NAME})\s+"
+    r"enable\s+row\s+level\s+security\b",
+    re.IGNORECASE,
+)
+
+
+def _sql_name(name: str | None, default: str = "") -> str:
+    """An identifier as Postgres resolves it: quoted kept, unquoted folded to lower case."""
+    if not name:
+        return default
+    return name[1:-1] if name.startswith('"') else name.lower()
+
+
+def public_tables_without_rls(sql: str) -> list[str]:
+    """Tables the SQL creates in `public` (or unqualified) without enabling RLS on them."""
+    without_comments = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL)
+    enabled = {
+        (_sql_name(m.group("schema"), PUBLIC_SCHEMA), _sql_name(m.group("table")))
+        for m in _ENABLE_RLS.finditer(without_comments)
+    }
+    missing = []
+    for match in _CREATE_TABLE.finditer(without_comments):
+        table = (_sql_name(match.group("schema"), PUBLIC_SCHEMA), _sql_name(match.group("table")))
+        if table[0] == PUBLIC_SCHEMA and table not in enabled:
+            missing.append(".".join(table))
+    return missing
+
+
+def validate_s2_shipped_migrations(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """S2: a migration the program commits enables RLS on every `public` table it creates.
+
+    A preview-time mirror read from the SQL text; the app's RLS check applies the migrations
+    to a real Postgres and checks policies too (app_repo/.github/scripts/rls_check.py).
+    """
+    if args.resource_type != REPOSITORY_FILE:
+        return
+    path, content = known(args.props, "file"), known(args.props, "content")
+    if not isinstance(path, str) or not _MIGRATION_FILE.fullmatch(path):
+        return
+    if isinstance(content, str):
+        for table in public_tables_without_rls(content):
+            report(
+                f"S2: {path} creates {table} without enabling row-level security on it "
+                f"(alter table {table} enable row level security)"
+            )
+
+
 def validate_s6_vercel_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
     """S6: Vercel Authentication standard_protection or stricter; source not public."""
     if args.resource_type != VERCEL_PROJECT:
@@ -767,6 +824,9 @@ RESOURCE_RULES: dict[str, tuple[str, ResourceRule]] = {
     "s13-supabase-smtp": (
         "S13: production Supabase auth with e-mail confirmation sends through custom SMTP",
         validate_s13_supabase_smtp),
+    "s2-shipped-migrations-enable-rls": (
+        "S2: every public table a shipped migration creates has row-level security enabled",
+        validate_s2_shipped_migrations),
     "s6-vercel-deployment-protection": (
         "S6: Vercel Authentication standard_protection or stricter; source not public",
         validate_s6_vercel_protection),

@@ -11,13 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
+from tests import postgres as pg
 from tools.recorder import ROOT, Inventory, record
 
 # CI explores a fixed set of examples so a run is reproducible; locally every run
@@ -32,6 +33,7 @@ TEST_SECRETS = {
     "sentryAuthToken": "test-sentry-auth-token-0123456789",
     "supabaseAccessToken": "test-supabase-access-token-0123456789",
     "supabaseSmtpPassword": "test-supabase-smtp-password-0123456789",
+    "supabaseBranchingToken": "test-supabase-branching-token-0123456789",
 }
 """Placeholder secret values; tests assert that none of them leaks in plain text."""
 
@@ -105,3 +107,22 @@ def pulumi_cli() -> Path:
         return built if built.is_file() else Path(yours) if yours else None
 
     return _built(["bash", str(ROOT / "engine" / "build.sh")], "the Pulumi CLI", found)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg.PostgresServer]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (tests/postgres.py), one per session.
+
+    Skipped, saying why, where it cannot start on a developer's machine; in CI (env CI set)
+    that is a failure: the RLS check must have run on a real Postgres.
+    """
+    try:
+        server = pg.start()
+    except pg.PostgresUnavailableError as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL could not be started: {err}")
+        pytest.skip(f"PostgreSQL could not be started: {err}")
+    try:
+        yield server
+    finally:
+        pg.stop(server)

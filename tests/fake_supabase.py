@@ -8,6 +8,10 @@ statuses (RESTORING, PAUSING, INACTIVE, ...), an organisation project list that 
 behind a create, 401 for a wrong token, and "the request was processed but the answer
 never arrived" (or arrived as a 5xx).
 
+Database branches (the pull requests' previews) are projects of their own here, as on
+Supabase: each has a FakeProject (status, API keys, migration history) besides its
+FakeBranch, and a branch list can lag behind a create too (`branch_list_lag`).
+
     python -m tests.fake_supabase --port 8765     # prints its base URL, serves until ^C
 """
 
@@ -115,6 +119,20 @@ class RecordedRequest:
     body: Any
     status: int = 0
     response: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeBranch:
+    """Server-side state of one database branch (its database is the FakeProject of `ref`)."""
+
+    id: str
+    name: str
+    ref: str
+    parent_ref: str
+    created_at: str
+    hidden_lookups: int = 0
+    """Branch lists that do not show this branch yet (list lag)."""
 
 
 @dataclass
@@ -144,6 +162,11 @@ class FakeProject:
     """Made by POST /v1/projects (not by `add_project`, as if made outside Pulumi)."""
     transitions: list[str] = field(default_factory=list)
     """Statuses the project takes, one per GET of it, before it keeps the last one."""
+    migrations: list[dict[str, str]] = field(default_factory=list)
+    """The migration history: version and name of each migration applied through the API."""
+    queries: list[str] = field(default_factory=list)
+    """The SQL of every migration applied through the API, in order."""
+    idempotency_keys: set[str] = field(default_factory=set)
 
 
 def _now() -> str:
@@ -170,11 +193,15 @@ class FakeSupabase:
         self.list_lag = 0
         """Organisation project lists a new project stays hidden from after its create."""
         self.projects: dict[str, FakeProject] = {}
+        self.branches: dict[str, FakeBranch] = {}
+        self.branch_list_lag = 0
+        """Branch lists a new branch stays hidden from after its create."""
         self.requests: list[RecordedRequest] = []
         self.lock = threading.RLock()
         self._faults: list[tuple[str, str, Fault]] = []
         self._random = random.Random(seed)
         self._release = threading.Event()
+        self._current_headers: dict[str, str] = {}
         self._next_id = 1
         self._routes = self._build_routes()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
@@ -228,6 +255,11 @@ class FakeSupabase:
         """Queue faults for the next requests to `template` (e.g. /v1/projects/{ref})."""
         with self.lock:
             self._faults.extend((method, template, f) for f in faults)
+
+    def clear_faults(self) -> None:
+        """Drop every fault not consumed yet (the API recovers)."""
+        with self.lock:
+            self._faults.clear()
 
     def pending_faults(self) -> int:
         """Faults not consumed yet."""
@@ -297,6 +329,9 @@ class FakeSupabase:
         length = int(http.headers.get("Content-Length") or 0)
         raw = http.rfile.read(length) if length else b""
         record = RecordedRequest(http.command, parts.path, None, query, None)
+        record.headers = {
+            k.lower(): v for k, v in http.headers.items() if k.lower() != "authorization"
+        }
         try:
             record.body = json.loads(raw) if raw else None
         except ValueError:
@@ -353,6 +388,7 @@ class FakeSupabase:
             return 400, {"message": "Body must be a JSON object"}
         try:
             with self.lock:
+                self._current_headers = {k.lower(): v for k, v in http.headers.items()}
                 return handler(params, query, body if isinstance(body, dict) else {})
         except HttpError as err:
             return err.status, {"message": err.message}
@@ -433,6 +469,12 @@ class FakeSupabase:
             ("GET", "/v1/projects/{ref}/database/backups", self._backups),
             ("GET", "/v1/projects/{ref}/billing/addons", self._get_addons),
             ("PATCH", "/v1/projects/{ref}/billing/addons", self._patch_addons),
+            ("GET", "/v1/projects/{ref}/branches", self._list_branches),
+            ("POST", "/v1/projects/{ref}/branches", self._create_branch),
+            ("GET", "/v1/branches/{branch_id_or_ref}", self._get_branch),
+            ("DELETE", "/v1/branches/{branch_id_or_ref}", self._delete_branch),
+            ("GET", "/v1/projects/{ref}/database/migrations", self._list_migrations),
+            ("POST", "/v1/projects/{ref}/database/migrations", self._apply_migration),
         ]
         routes = []
         for method, template, handler in table:
@@ -803,6 +845,145 @@ class FakeSupabase:
             p.pitr_variant = variant
         else:
             raise HttpError(400, f"unsupported add-on {kind}/{variant}")
+        return 200, None
+
+    # ------------------------------------------------------------------ branches
+
+    def add_branch(self, parent_ref: str, name: str) -> FakeBranch:
+        """A healthy branch made directly (as if by an earlier run)."""
+        with self.lock:
+            branch = self._new_branch(self._project({"ref": parent_ref}), name)
+            project = self.projects[branch.ref]
+            project.status, project.polls_until_healthy = "ACTIVE_HEALTHY", 0
+            branch.hidden_lookups = 0
+            return branch
+
+    def _new_branch(self, parent: FakeProject, name: str) -> FakeBranch:
+        project = self._new_project(
+            {
+                "name": name,
+                "organization_slug": parent.organization_slug,
+                "region": parent.region,
+                "db_pass": "".join(self._random.choice(string.ascii_letters) for _ in range(24)),
+            }
+        )
+        project.hidden_lookups = 0
+        branch = FakeBranch(
+            id=f"00000000-0000-4000-8000-{project.numeric_id:012d}",
+            name=name,
+            ref=project.ref,
+            parent_ref=parent.ref,
+            created_at=project.created_at,
+            hidden_lookups=self.branch_list_lag,
+        )
+        self.branches[branch.ref] = branch
+        return branch
+
+    def _branch_body(self, branch: FakeBranch | None, parent: FakeProject) -> dict[str, Any]:
+        """BranchResponse; None describes the parent itself, the default branch."""
+        if branch is None:
+            name, ref, parent_ref, default = "main", parent.ref, parent.ref, True
+            branch_id, created = (
+                f"00000000-0000-4000-8000-{parent.numeric_id:012d}",
+                parent.created_at,
+            )
+        else:
+            name, ref, parent_ref, default = branch.name, branch.ref, branch.parent_ref, False
+            branch_id, created = branch.id, branch.created_at
+        status = self.projects[ref].status if ref in self.projects else "COMING_UP"
+        return {
+            "id": branch_id,
+            "name": name,
+            "project_ref": ref,
+            "parent_project_ref": parent_ref,
+            "is_default": default,
+            "persistent": default,
+            "status": "MIGRATIONS_PASSED" if status == "ACTIVE_HEALTHY" else "CREATING_PROJECT",
+            "created_at": created,
+            "updated_at": created,
+            "with_data": False,
+            "preview_project_status": status,
+        }
+
+    def _list_branches(self, params: Params, query: QueryArgs, body: Any) -> Answer:
+        parent = self._project(params)
+        mine = [b for b in self.branches.values() if b.parent_ref == parent.ref]
+        listed = []
+        for branch in mine:
+            if branch.hidden_lookups > 0:
+                branch.hidden_lookups -= 1
+            else:
+                listed.append(self._branch_body(branch, parent))
+        # Branching is on once a branch was made: the parent then lists as the default one.
+        return 200, [self._branch_body(None, parent), *listed] if mine else []
+
+    def _create_branch(self, params: Params, query: QueryArgs, body: dict[str, Any]) -> Answer:
+        parent = self._ready(params)
+        known = {"branch_name", "git_branch", "is_default", "persistent", "region",
+                 "desired_instance_size", "release_channel", "postgres_engine", "secrets",
+                 "with_data", "notify_url"}  # fmt: skip
+        unknown = sorted(set(body) - known)
+        if unknown:
+            raise HttpError(400, f"property {unknown[0]} should not exist")
+        name = body.get("branch_name")
+        if not isinstance(name, str) or not name:
+            raise HttpError(400, "branch_name must be a non-empty string")
+        size = body.get("desired_instance_size")
+        if size is not None and size not in COMPUTE_SIZES:
+            raise HttpError(400, f"desired_instance_size must be one of {COMPUTE_SIZES}")
+        taken = [b for b in self.branches.values() if b.parent_ref == parent.ref and b.name == name]
+        if taken:
+            raise HttpError(409, f"A branch named {name} already exists")
+        branch = self._new_branch(parent, name)
+        return 201, self._branch_body(branch, parent)
+
+    def _branch(self, params: Params) -> FakeBranch:
+        branch = self.branches.get(params["branch_id_or_ref"])
+        if branch is None:
+            raise HttpError(404, "Branch not found")
+        return branch
+
+    def _get_branch(self, params: Params, query: QueryArgs, body: Any) -> Answer:
+        branch = self._branch(params)
+        _, project = self._get_project({"ref": branch.ref}, query, body)
+        return 200, {
+            "ref": branch.ref,
+            "postgres_version": "17.4.1.054",
+            "postgres_engine": "17",
+            "release_channel": "ga",
+            "status": project["status"],
+            "db_host": f"db.{branch.ref}.supabase.co",
+            "db_port": 5432,
+            "db_user": "postgres",
+            "db_pass": self.projects[branch.ref].password,
+            "jwt_secret": f"jwt-secret-{branch.ref}",
+        }
+
+    def _delete_branch(self, params: Params, query: QueryArgs, body: Any) -> Answer:
+        branch = self._branch(params)
+        del self.branches[branch.ref]
+        self.projects.pop(branch.ref, None)
+        return 200, {"message": "ok"}
+
+    # ------------------------------------------------------------------ migrations
+
+    def _list_migrations(self, params: Params, query: QueryArgs, body: Any) -> Answer:
+        return 200, [dict(m) for m in self._ready(params).migrations]
+
+    def _apply_migration(self, params: Params, query: QueryArgs, body: dict[str, Any]) -> Answer:
+        project = self._ready(params)
+        sql = body.get("query")
+        if not isinstance(sql, str) or not sql:
+            raise HttpError(400, "query must be a non-empty string")
+        key = self._current_headers.get("idempotency-key")
+        if key is not None and key in project.idempotency_keys:
+            return 200, None  # the same migration, tracked once
+        # The API stamps its own version (the time it ran), not the file's.
+        version = f"{datetime.now(UTC):%Y%m%d%H%M%S}{len(project.migrations):04d}"
+        project.migrations.append({"version": version, "name": str(body.get("name") or "")})
+        project.queries.append(sql)
+        if key is not None:
+            project.idempotency_keys.add(key)
         return 200, None
 
 

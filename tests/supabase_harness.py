@@ -21,13 +21,8 @@ from typing import Any
 
 import pulumi.dynamic
 
-from components.supabase.api import RetryPolicy
-from components.supabase.database import (
-    DIRECT_DATABASE,
-    DIRECT_PORT,
-    DIRECT_USER,
-    connection_string,
-)
+from components.supabase.api import DIRECT_DATABASE, RetryPolicy, connection_string
+from components.supabase.database import DIRECT_PORT, DIRECT_USER
 from components.supabase.dynamic import ProviderBase, Timing
 from components.supabase.password import DatabasePasswordProvider
 from components.supabase.provider import SupabaseProjectProvider

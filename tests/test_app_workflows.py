@@ -67,8 +67,10 @@ EXPECTED_REQUIRED_CHECKS = [
     "CodeQL analysis",
     "Dependency review",
     "Preview build",
+    "Preview database",
     "Preview deploy",
     "Preview settings",
+    "RLS check",
     "Secret scan (gitleaks)",
     "Trivy scan",
 ]
@@ -98,6 +100,7 @@ def test_app_repository_files_name_every_shipped_workflow_and_dependabot() -> No
         ".github/workflows/rollback.yml",
         ".github/workflows/health-check.yml",
         ".github/workflows/security.yml",
+        ".github/workflows/database-branches.yml",
         ".github/dependabot.yml",
     }
     for destination, path in pipeline.APP_REPOSITORY_FILES.items():
@@ -312,14 +315,16 @@ def test_deploy_runs_on_pull_requests_and_pushes_to_main() -> None:
     }
 
 
-def test_pull_request_code_runs_only_in_a_job_that_holds_nothing() -> None:
+def test_pull_request_code_runs_only_in_jobs_that_hold_nothing() -> None:
     """W9. deploy.yml ran `vercel build` of the pull request in the job that held the
-    team-wide VERCEL_TOKEN; now the one job running its code holds no credential at all."""
+    team-wide VERCEL_TOKEN; now the jobs running its code (the build, and the RLS check that
+    runs its SQL) hold no credential at all."""
     spec = workflow("deploy.yml")
-    assert runs_pull_request_code(spec, "deploy.yml") == ["preview-build"]
-    build = jobs(spec)["preview-build"]
-    assert job_credentials(spec, build) == JobCredentials(environment=None, secrets=(), writes=())
-    assert "vercel build" in scripts(build)
+    assert runs_pull_request_code(spec, "deploy.yml") == ["rls-check", "preview-build"]
+    for job_id in ("rls-check", "preview-build"):
+        held = job_credentials(spec, jobs(spec)[job_id])
+        assert held == JobCredentials(environment=None, secrets=(), writes=()), job_id
+    assert "vercel build" in scripts(jobs(spec)["preview-build"])
 
 
 @pytest.mark.parametrize("job_id", ["preview-settings", "preview"])
@@ -332,7 +337,9 @@ def test_pull_request_jobs_with_a_vercel_token_run_only_the_base_branch(job_id: 
         s for s in steps(preview) if str(s.get("uses", "")).startswith("actions/checkout@")
     ]
     assert checkout["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
-    assert checkout["with"]["sparse-checkout"] == ".github/vercel-cli"
+    # The deploy also runs the base branch's db_branch.py (the pull request's database branch).
+    wanted = [".github/vercel-cli", *([".github/scripts"] if job_id == "preview" else [])]
+    assert checkout["with"]["sparse-checkout"].split() == wanted
     run = scripts(preview)
     for command in ("vercel build", "npm install", "npm run", "npm test", "npx"):
         assert command not in run, (job_id, command)
@@ -346,20 +353,25 @@ def test_the_prebuilt_output_travels_from_the_build_to_the_deploy() -> None:
     settings, build, deploy = (
         jobs(spec)[j] for j in ("preview-settings", "preview-build", "preview")
     )
-    assert (build["needs"], deploy["needs"]) == ("preview-settings", "preview-build")
+    assert build["needs"] == ["preview-settings", "preview-database"]
+    assert deploy["needs"] == ["preview-build", "preview-database"]
 
-    def handed(job_spec: Mapping[str, Any], action: str) -> dict[str, str]:
-        (found,) = [s for s in steps(job_spec) if str(s.get("uses", "")).startswith(action)]
+    def handed(job_spec: Mapping[str, Any], action: str, name: str) -> dict[str, str]:
+        (found,) = [
+            s
+            for s in steps(job_spec)
+            if str(s.get("uses", "")).startswith(action) and s["with"]["name"] == name
+        ]
         return {"name": found["with"]["name"], "path": found["with"]["path"]}
 
     assert (
-        handed(settings, "actions/upload-artifact@")
-        == handed(build, "actions/download-artifact@")
+        handed(settings, "actions/upload-artifact@", "preview-settings")
+        == handed(build, "actions/download-artifact@", "preview-settings")
         == {"name": "preview-settings", "path": ".vercel/"}
     )
     assert (
-        handed(build, "actions/upload-artifact@")
-        == handed(deploy, "actions/download-artifact@")
+        handed(build, "actions/upload-artifact@", "preview-output")
+        == handed(deploy, "actions/download-artifact@", "preview-output")
         == {"name": "preview-output", "path": ".vercel/output/"}
     )
     deploy_run = scripts(deploy)
@@ -485,7 +497,15 @@ def test_concurrency_groups_each_job_locks() -> None:
     queue, never cancelled; rollback.yml locks a group no deploy uses (W11)."""
     deploy = workflow("deploy.yml")
     expected = {
+        # Each push to main gets a group of its own (its sha): only a pull request's is replaced.
+        "rls-check": ({"rls-check-${{ github.event.pull_request.number || github.sha }}"}, True),
         "preview-settings": ({"preview-pr-${{ github.event.pull_request.number }}"}, True),
+        # Beside preview-settings, so a group of its own (a shared one would cancel the other);
+        # database-branches.yml's delete joins it to stop a branch being made after the close.
+        "preview-database": (
+            {"preview-database-pr-${{ github.event.pull_request.number }}"},
+            True,
+        ),
         "preview-build": ({"preview-pr-${{ github.event.pull_request.number }}"}, True),
         "preview": ({"preview-pr-${{ github.event.pull_request.number }}"}, True),
         "preview-comment": ({"preview-comment-pr-${{ github.event.pull_request.number }}"}, True),
@@ -496,7 +516,7 @@ def test_concurrency_groups_each_job_locks() -> None:
         groups, cancels = expected[job_id]
         assert locked_groups(deploy, job_spec) == groups, job_id
         assert job_spec["concurrency"]["cancel-in-progress"] is cancels, job_id
-        if cancels:
+        if cancels and job_id != "rls-check":
             assert job_spec["if"] == "github.event_name == 'pull_request'", job_id
 
 
@@ -926,8 +946,9 @@ def test_required_status_checks_are_the_gating_pull_request_jobs() -> None:
         assert job_id in jobs(load_yaml(WORKFLOWS[destination])), (destination, job_id)
     for destination, path in WORKFLOWS.items():
         spec = load_yaml(path)
-        if "pull_request" not in triggers(spec):
-            continue
+        types = (triggers(spec).get("pull_request") or {}).get("types", ["synchronize"])
+        if "pull_request" not in triggers(spec) or "synchronize" not in types:
+            continue  # e.g. database-branches.yml: runs when a pull request closes, gates nothing
         for job_id in pipeline.pull_request_jobs(spec, destination):
             if (destination, job_id) not in pipeline.NON_GATING_PULL_REQUEST_JOBS:
                 assert jobs(spec)[job_id]["name"] in checks, (destination, job_id)

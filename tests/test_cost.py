@@ -32,7 +32,8 @@ from tools.recorder import ROOT, Inventory, record, stack_config
 #             Sentry 0 (the organisation's plan is counted in production); PostHog 0;
 #             health check 0 (production ships the workflow);
 #             Checkly: API every 10 minutes, one location a run = 4320 runs = 0.864 → 0.86;
-#             browser every 60 minutes = 720 runs = 3.60; uptime monitors 1.20  → $15.66
+#             browser every 60 minutes = 720 runs = 3.60; uptime monitors 1.20;
+#             database branches: 3 open x 720 h x $0.01344 = 29.0304 → 29.03      → $44.69
 EXPECTED = {
     "production": (
         {
@@ -40,6 +41,7 @@ EXPECTED = {
             "supabasePlan": "25",
             "supabaseCompute": "5",
             "supabasePitr": "100",
+            "supabaseBranches": "0",
             "githubAdvancedSecurity": "245",
             "sentryPlan": "26",
             "posthog": "0",
@@ -56,6 +58,7 @@ EXPECTED = {
             "supabasePlan": "0",
             "supabaseCompute": "10",
             "supabasePitr": "0",
+            "supabaseBranches": "29.03",
             "githubAdvancedSecurity": "0",
             "sentryPlan": "0",
             "posthog": "0",
@@ -64,7 +67,7 @@ EXPECTED = {
             "checklyUptimeMonitors": "1.20",
             "githubActionsHealthCheck": "0",
         },
-        "15.66",
+        "44.69",
     ),
 }
 
@@ -213,8 +216,8 @@ def test_over_budget_is_reported_at_preview() -> None:
     config[f"{project_name()}:monthlyBudgetUsd"] = 5
     inv = record("staging", config=config, secrets=TEST_SECRETS)
     warnings = [w for w in inv.warnings if "monthly cost estimate" in w]
-    assert len(warnings) == 1 and "$15.66" in warnings[0], inv.warnings
-    assert inv.outputs["monthlyCostEstimateUsd"] == 15.66
+    assert len(warnings) == 1 and "$44.69" in warnings[0], inv.warnings
+    assert inv.outputs["monthlyCostEstimateUsd"] == 44.69
 
 
 @pytest.mark.parametrize(
@@ -263,3 +266,51 @@ def test_the_stack_exports_its_ceiling_and_the_basis_table(inventory: Any) -> No
     outputs = inventory("production").outputs
     assert outputs["monthlyCostCeilingUsd"] == 900
     assert set(outputs["monthlyCostBasis"]) == set(outputs["monthlyCostBreakdownUsd"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "usd", "basis"),
+    [
+        (
+            {},
+            "29.03",
+            "Supabase database branches: 3 open x 720 h x $0.01344 per branch-hour "
+            "(micro compute) (prices of 2026-12-02)",
+        ),
+        (
+            {"supabaseExpectedOpenBranches": 10, "priceSupabaseBranchHourUsd": "0.02"},
+            "144.00",
+            "Supabase database branches: 10 open x 720 h x $0.02 per branch-hour "
+            "(micro compute) (prices of 2026-12-02)",
+        ),
+        ({"supabaseExpectedOpenBranches": 0}, "0.00", None),
+        (
+            {"supabasePreviewBranches": False},
+            "0.00",
+            "no database branches (supabasePreviewBranches off) (prices of 2026-12-02)",
+        ),
+    ],
+)
+def test_database_branches_are_billed_per_open_branch_and_hour(
+    changes: dict[str, Any], usd: str, basis: str | None
+) -> None:
+    """Supabase bills a branch no fixed fee, only its compute by the hour while it exists:
+    expected open branches x hours in the month x the price of a branch-hour."""
+    estimate = estimate_monthly_cost(_settings("staging", **changes))
+    (item,) = [i for i in estimate.items if i.key == "supabaseBranches"]
+    assert item.usd == Decimal(usd)
+    if basis is not None:
+        assert estimate.basis()["supabaseBranches"] == basis
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("priceSupabaseBranchHourUsd", "1,5", "a price in USD such as 0.01344"),
+        ("supabaseExpectedOpenBranches", 101, "an integer from 0 to 100"),
+    ],
+)
+def test_bad_branch_cost_settings_are_refused(key: str, value: Any, allowed: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        _settings("staging", **{key: value})
+    assert f"{key}: {value!r} is not allowed; expected {allowed}" in str(refused.value)

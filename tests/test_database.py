@@ -10,7 +10,8 @@ import pulumi
 import pytest
 
 from components.reader import ConfigError
-from components.supabase.database import Database, DatabaseArgs, connection_string
+from components.supabase.api import connection_string
+from components.supabase.database import Database, DatabaseArgs
 from components.supabase.facts import (
     AUTH_CONFIG,
     DATABASE_PASSWORD,
@@ -22,7 +23,14 @@ from components.supabase.facts import (
     resource_type,
 )
 from tests.conftest import TEST_SECRETS
-from tools.recorder import Inventory, Registration, Secret, record, stack_config
+from tools.recorder import (
+    Inventory,
+    Registration,
+    Secret,
+    record,
+    stack_config,
+    stack_config_with,
+)
 
 Inv = Callable[[str], Inventory]
 
@@ -37,13 +45,7 @@ def one(inventory: Inventory, kind: str) -> Registration:
 
 
 def production_with(**changes: Any) -> dict[str, Any]:
-    config = stack_config("production")
-    for key, value in changes.items():
-        if value is None:
-            config.pop(NS + key, None)
-        else:
-            config[NS + key] = value
-    return config
+    return stack_config_with("production", **changes)
 
 
 def refused(config: dict[str, Any], secrets: dict[str, str] = TEST_SECRETS) -> str:

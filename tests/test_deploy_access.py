@@ -130,9 +130,21 @@ def test_each_policy_grants_exactly_the_commands_its_jobs_run(stack: str) -> Non
         run: set[str] = set()
         for destination, path in pipeline.workflow_files().items():
             for job in jobs(load_yaml(path)).values():
-                if pipeline.job_environment(job) == deployer.environment:
+                if pipeline.job_environment(job) != deployer.environment:
+                    continue
+                if pipeline.requests_oidc_token(job):
                     assert destination in deployer.workflows
                     run |= set(pipeline.cli_commands(job))
+                else:
+                    # No OIDC token, no Vercel token (the database branch jobs): it calls no
+                    # Vercel command, and gives its workflow no place in the policy.
+                    assert not pipeline.cli_commands(job), destination
+        for destination in deployer.workflows:
+            assert any(
+                pipeline.requests_oidc_token(job)
+                and pipeline.job_environment(job) == deployer.environment
+                for job in jobs(load_yaml(pipeline.workflow_files()[destination])).values()
+            ), destination
         assert set(deployer.commands) == run - set(LOCAL_CLI_COMMANDS), deployer.purpose
         assert not set(deployer.commands) & set(LOCAL_CLI_COMMANDS)
     promoting = [

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components.config import settings_of_stack_file
 from components.github import pipeline
 from components.github.repository import INCIDENT_LABELS
 from components.reader import ConfigError
@@ -370,11 +371,29 @@ def test_outputs(inventory: Inv) -> None:
 
 
 def test_environments_carry_what_the_workflows_read(stack_inventory: Inventory) -> None:
+    """Everything the workflows read from an environment is set there, except what a stack
+    leaves out by decision: SUPABASE_DB_URL where CI cannot reach the database (production's
+    deploy then stops at its migration step, saying why), and the database-branch variable and
+    token where branches are off."""
     stack = stack_inventory.stack
+    settings = settings_of_stack_file(stack)
+    left_out = set()
+    if not settings.supabase.ci_connects_directly:
+        left_out.add(pipeline.SUPABASE_DB_URL)
+    if not settings.supabase.preview_branches:
+        left_out |= {pipeline.SUPABASE_PROJECT_REF, pipeline.SUPABASE_ACCESS_TOKEN}
+    left_out &= {*pipeline.ENVIRONMENT_VARIABLES[stack], *pipeline.ENVIRONMENT_SECRETS[stack]}
+    assert left_out == ({pipeline.SUPABASE_DB_URL} if stack == "production" else set())
     variables = {r.inputs["variableName"] for r in stack_inventory.of_type(ENV_VARIABLE)}
     secrets = {r.inputs["secretName"] for r in stack_inventory.of_type(ENV_SECRET)}
-    assert set(pipeline.ENVIRONMENT_VARIABLES[stack]) <= variables, stack
-    assert set(pipeline.ENVIRONMENT_SECRETS[stack]) <= secrets, stack
+    assert set(pipeline.ENVIRONMENT_VARIABLES[stack]) - left_out <= variables, stack
+    assert set(pipeline.ENVIRONMENT_SECRETS[stack]) - left_out <= secrets, stack
+    assert not left_out & (variables | secrets), stack
+    if stack == "production":
+        assert any(
+            "deploy.yml stops every deploy of this stack at 'Migrate the database'" in w
+            for w in stack_inventory.warnings
+        ), stack_inventory.warnings
 
 
 def test_each_stack_owns_its_health_check_variables(inventory: Inv) -> None:
@@ -391,8 +410,16 @@ def test_each_stack_owns_its_health_check_variables(inventory: Inv) -> None:
                 stack
             ]: f"https://{inventory(stack).outputs['domain']}",
             pipeline.REPOSITORY_TTFB_BUDGET_VARIABLE[stack]: budget,
-            # Repository-wide, so production's: the pull-request build's budget.
-            **({pipeline.FIRST_LOAD_JS_BUDGET_VARIABLE: "500"} if stack == "production" else {}),
+            # Repository-wide, so production's: the pull-request build's budget, and the
+            # schemas the RLS check covers.
+            **(
+                {
+                    pipeline.FIRST_LOAD_JS_BUDGET_VARIABLE: "500",
+                    pipeline.RLS_EXPOSED_SCHEMAS_VARIABLE: "public",
+                }
+                if stack == "production"
+                else {}
+            ),
         }
         owned[stack] = set(variables)
     assert owned["staging"].isdisjoint(owned["production"])

@@ -941,3 +941,43 @@ def test_the_pack_reports_the_budget_as_advisory(analyzer: analyzer_pb2_grpc.Ana
     budget = [d for d in diagnostics.diagnostics if d.policyName == "cost-within-budget"]
     assert len(budget) == 1 and budget[0].enforcementLevel == analyzer_pb2.ADVISORY
     assert "$300.00" in budget[0].message
+
+
+# --------------------------------------------------------------------------- S2
+
+
+ENABLE = "enable row level security;"
+
+
+@pytest.mark.parametrize(
+    ("sql", "missing"),
+    [
+        (f"create table public.notes (id int);\nalter table public.notes {ENABLE}", []),
+        (f"create table notes (id int);\nalter table only notes {ENABLE}", []),
+        (f'create table if not exists "Odd" (id int);\nalter table public."Odd" {ENABLE}', []),
+        ("create table api.reports (id int);", []),
+        ("create table public.open (id int);", ["public.open"]),
+        (f"CREATE TABLE Tags (id int);\n-- alter table tags {ENABLE}", ["public.tags"]),
+        (f"create table a (id int); create table b (id int); alter table a {ENABLE}", ["public.b"]),
+    ],
+)
+def test_s2_reads_which_public_tables_a_migration_leaves_without_rls(
+    sql: str, missing: list[str]
+) -> None:
+    assert rules.public_tables_without_rls(sql) == missing
+
+
+def test_s2_names_the_file_and_the_table_of_a_shipped_migration() -> None:
+    path = "supabase/migrations/20260201000000_tags.sql"
+    bad = resource_args(
+        rules.REPOSITORY_FILE, {"file": path, "content": "create table tags (id int);"}
+    )
+    one(
+        violations(rules.validate_s2_shipped_migrations, bad),
+        "S2: supabase/migrations/20260201000000_tags.sql creates public.tags",
+        "alter table public.tags enable row level security",
+    )
+    elsewhere = resource_args(
+        rules.REPOSITORY_FILE, {"file": "docs/example.sql", "content": "create table t (id int);"}
+    )
+    assert violations(rules.validate_s2_shipped_migrations, elsewhere) == []

@@ -20,7 +20,11 @@ from tools.workflow_rules import JobCredentials, job_credentials, runs_pull_requ
 
 SECRET_REACH: dict[str, str] = {
     pipeline.SENTRY_AUTH_TOKEN: "Sentry: create releases and upload source maps "
-    "(long-lived: Sentry offers no OIDC exchange, the one documented exception to W10)",
+    "(long-lived: Sentry offers no OIDC exchange, a documented exception to W10)",
+    pipeline.SUPABASE_ACCESS_TOKEN: "Supabase Management API: the staging project's database "
+    "branches, and all else its account's organisations hold, so that account belongs to "
+    "staging's only (long-lived: no OIDC exchange, a documented exception to W10)",
+    pipeline.SUPABASE_DB_URL: "the environment's Postgres database as its owner, for migrations",
 }
 """What each secret a workflow reads can do; a secret missing here fails the map."""
 

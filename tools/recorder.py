@@ -206,6 +206,23 @@ def stack_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
     return dict(document.get("config") or {})
 
 
+def stack_config_with(stack: str, **changes: Any) -> dict[str, Any]:
+    """The stack file's config with `changes` (keys without namespace; None removes a key)."""
+    config = stack_config(stack)
+    namespace = f"{_project(ROOT)}:"
+    for key, value in changes.items():
+        if value is None:
+            config.pop(namespace + key, None)
+        else:
+            config[namespace + key] = value
+    return config
+
+
+def _project(root: Path) -> str:
+    """The Pulumi project name, the namespace of its config keys."""
+    return str(yaml.safe_load((root / "Pulumi.yaml").read_text())["name"])
+
+
 def _wire(value: Any) -> str:
     """Config values reach the program as strings; structured ones as JSON, like the CLI."""
     if isinstance(value, str):
@@ -244,7 +261,7 @@ def record(
     `config` replaces the stack file's config (keys with namespace); `secrets` adds
     secret config values (keys without namespace), as `pulumi config set --secret` would.
     """
-    project = str(yaml.safe_load((root / "Pulumi.yaml").read_text())["name"])
+    project = _project(root)
     values = dict(stack_config(stack, root) if config is None else config)
     for key, value in (secrets or {}).items():
         values[f"{project}:{key}"] = value

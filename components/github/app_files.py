@@ -18,12 +18,20 @@ CODEOWNED_PATHS = ("/.github/", "/vercel.json", "/supabase/")
 """Infrastructure paths whose changes need a review from the DevOps team."""
 
 
+BYTECODE_CACHE = "__pycache__"
+"""Python's cache of the shipped scripts (the tests import some of them): never shipped."""
+
+
 def static_files() -> dict[str, str]:
-    """Every file under `app_repo/`, keyed by its path in the application repository."""
+    """Every file under `app_repo/`, keyed by its path in the application repository.
+
+    A symbolic link ships as the file it points to: `.github/scripts/supabase_api.py` is the
+    program's own Management API client (components/supabase/api.py), one copy for both.
+    """
     return {
         path.relative_to(APP_REPO_DIR).as_posix(): path.read_text()
         for path in sorted(APP_REPO_DIR.rglob("*"))
-        if path.is_file()
+        if path.is_file() and BYTECODE_CACHE not in path.relative_to(APP_REPO_DIR).parts
     }
 
 

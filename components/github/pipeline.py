@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from components.github.app_files import APP_REPO_DIR
 from components.github.workflow_yaml import jobs, load_yaml, steps, triggers
+from components.supabase.api import TOKEN_ENV
 
 APP_REPOSITORY_FILES: Final[dict[str, Path]] = {
     destination: APP_REPO_DIR / destination
@@ -25,6 +26,7 @@ APP_REPOSITORY_FILES: Final[dict[str, Path]] = {
         ".github/workflows/rollback.yml",
         ".github/workflows/health-check.yml",
         ".github/workflows/security.yml",
+        ".github/workflows/database-branches.yml",
         ".github/dependabot.yml",
     )
 }
@@ -36,6 +38,7 @@ lockfile), which ships beside them under `app_repo/` and is committed with them.
 DEPLOY_WORKFLOW: Final = ".github/workflows/deploy.yml"
 ROLLBACK_WORKFLOW: Final = ".github/workflows/rollback.yml"
 HEALTH_CHECK_WORKFLOW: Final = ".github/workflows/health-check.yml"
+DATABASE_BRANCHES_WORKFLOW: Final = ".github/workflows/database-branches.yml"
 
 ROLLBACK_ENVIRONMENT: Final = "production-rollback"
 """The GitHub environment rollback.yml runs in (production stack): main only, the on-call team
@@ -55,21 +58,29 @@ Sentry exchanges no OIDC token for one, a documented exception to rule W10."""
 VERCEL_AUTOMATION_BYPASS_SECRET: Final = "VERCEL_AUTOMATION_BYPASS_SECRET"  # noqa: S105 - a name
 """Environment secret: passes Vercel Authentication for automation (health checks, e2e)."""
 SUPABASE_DB_URL: Final = "SUPABASE_DB_URL"
-"""Environment secret: the direct Postgres URL, for migrations run from CI."""
+"""Environment secret: the direct Postgres URL deploy.yml applies migrations through (psql), set
+only where CI can connect (rule S1); without it the deploy stops at its migration step."""
+SUPABASE_ACCESS_TOKEN: Final = TOKEN_ENV
+"""Environment secret (staging, with database branches on): the Management API token the
+pull requests' database branches are made, migrated and deleted with. Long-lived: Supabase
+exchanges no OIDC token, a documented exception to rule W10."""
+SUPABASE_PROJECT_REF: Final = "SUPABASE_PROJECT_REF"
+"""Environment variable (staging, with database branches on): the project pull requests branch
+from. Unset, the branch jobs say that branches are off and previews use the staging database."""
 
 DEPLOY_VARIABLES: Final = (APP_URL, VERCEL_ORG_ID, VERCEL_PROJECT_ID)
 """What every environment a workflow deploys or rolls back from reads: where and what."""
 
 ENVIRONMENT_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
-    "staging": DEPLOY_VARIABLES,
+    "staging": tuple(sorted((*DEPLOY_VARIABLES, SUPABASE_PROJECT_REF))),
     "production": DEPLOY_VARIABLES,
     ROLLBACK_ENVIRONMENT: DEPLOY_VARIABLES,
 }
 """Actions variables the workflows read from each GitHub environment, by environment name."""
 
 ENVIRONMENT_SECRETS: Final[dict[str, tuple[str, ...]]] = {
-    "staging": (),
-    "production": (SENTRY_AUTH_TOKEN,),
+    "staging": (SUPABASE_ACCESS_TOKEN, SUPABASE_DB_URL),
+    "production": (SENTRY_AUTH_TOKEN, SUPABASE_DB_URL),
     ROLLBACK_ENVIRONMENT: (),
 }
 """Actions secrets the workflows read from each GitHub environment, by environment name. No
@@ -95,12 +106,27 @@ than Next.js, whose build manifests the check reads."""
 FIRST_LOAD_JS_SCRIPT: Final = ".github/scripts/first_load_js.py"
 """The budget check the preview build runs (shipped under `app_repo/`)."""
 
+RLS_EXPOSED_SCHEMAS_VARIABLE: Final = "RLS_EXPOSED_SCHEMAS"
+"""Repository-level variable (production owns it): the schemas besides `public` the Data API
+exposes, comma-separated, which the RLS check holds to rule S2 too; unset checks `public`."""
+RLS_CHECK_SCRIPT: Final = ".github/scripts/rls_check.py"
+"""The RLS check every pull request and push runs (rule S2)."""
+MIGRATIONS_SCRIPT: Final = ".github/scripts/migrations.py"
+"""What applies migrations to staging's and production's databases (psql)."""
+DB_BRANCH_SCRIPT: Final = ".github/scripts/db_branch.py"
+"""What makes, migrates, hands on and deletes the pull requests' database branches."""
+SUPABASE_API_SCRIPT: Final = ".github/scripts/supabase_api.py"
+"""The Management API client `DB_BRANCH_SCRIPT` imports: components/supabase/api.py itself."""
+MIGRATIONS_DIR: Final = "supabase/migrations"
+"""Where the app keeps its migrations (the Supabase CLI's layout)."""
+
 REPOSITORY_VARIABLES: Final = tuple(
     sorted(
         [
             *REPOSITORY_URL_VARIABLE.values(),
             *REPOSITORY_TTFB_BUDGET_VARIABLE.values(),
             FIRST_LOAD_JS_BUDGET_VARIABLE,
+            RLS_EXPOSED_SCHEMAS_VARIABLE,
         ]
     )
 )
@@ -245,9 +271,26 @@ def environment_jobs(environment: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def requests_oidc_token(job: Mapping[str, Any]) -> bool:
+    """Whether a job may mint a GitHub OIDC token (`id-token: write`), the only way a job
+    obtains a Vercel token."""
+    permissions = job.get("permissions")
+    return isinstance(permissions, Mapping) and permissions.get("id-token") == "write"
+
+
 def deploying_workflows(environment: str) -> tuple[str, ...]:
-    """The shipped workflows (destination paths) with a job in `environment`, sorted."""
-    return tuple(sorted({where.split(":")[0] for where in environment_jobs(environment)}))
+    """The shipped workflows (destination paths) with a job in `environment` that may mint an
+    OIDC token, sorted. Jobs there without one (the database branch jobs, which hold a
+    Supabase token instead) give their workflow no claim to a Vercel token."""
+    return tuple(
+        sorted(
+            {
+                where.split(":")[0]
+                for where, job in environment_jobs(environment).items()
+                if requests_oidc_token(job)
+            }
+        )
+    )
 
 
 def vercel_api_commands(environment: str, local: Iterable[str]) -> tuple[str, ...]:

@@ -10,6 +10,12 @@ bounded exponential backoff, but only for requests that are safe to repeat (a
 Every failure surfaces as one `SupabaseApiError` naming the method, path, HTTP status and
 the API's own message; the token and any value registered with `hide` are redacted before
 the message is shortened, so no prefix of a secret survives the cut.
+
+This module is also what the application repository's workflows call the API with: the
+production stack commits it there as `.github/scripts/supabase_api.py` (a symbolic link under
+`app_repo/`), where `db_branch.py` manages each pull request's database branch with it. So
+it stays standard-library only, imports nothing from this program, and holds the facts both
+sides read from the API's answers (statuses, the API URL, which key is which).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 DEFAULT_BASE_URL = "https://api.supabase.com"
 BASE_URL_ENV = "SUPABASE_API_URL"
@@ -43,6 +49,27 @@ _LOOPBACK_NAMES = ("localhost",)
 
 JsonObject = dict[str, Any]
 Query = Mapping[str, str | int | bool | Sequence[str]]
+
+API_URL: Final = "https://{ref}.supabase.co"
+"""A project's (or a branch's) Data API URL."""
+DIRECT_DATABASE: Final = "postgres"
+"""The database every Supabase project (and branch) serves."""
+
+READY_STATUS: Final = "ACTIVE_HEALTHY"
+"""Every status not listed below (COMING_UP, GOING_DOWN, PAUSING, RESTORING, UPGRADING,
+RESIZING, RESTARTING, ACTIVE_UNHEALTHY, UNKNOWN) is transitional: waited on, within a bound."""
+GONE_STATUSES: Final = ("REMOVED",)
+"""The only status that means the project is gone (besides a 404): rule R2. GOING_DOWN
+is not gone: a project being paused or deleted may still hold the data."""
+PAUSED_STATUSES: Final = ("INACTIVE", "PAUSED")
+"""A paused project (INACTIVE in the API's enum; PAUSED treated the same): nothing waits
+for it, the user restores it."""
+FAILED_STATUSES: Final = ("INIT_FAILED", "RESTORE_FAILED", "PAUSE_FAILED")
+"""Statuses no wait will leave: reported at once."""
+
+PREVIEW_BRANCH_SIZE: Final = "micro"
+"""Compute size every pull request's database branch is created with (Supabase's default,
+asked for explicitly): the cost estimate prices branch-hours of this size."""
 
 
 class SupabaseApiError(Exception):
@@ -287,12 +314,14 @@ class SupabaseClient:
         query: Query | None = None,
         body: JsonObject | None = None,
         idempotent: bool | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send one call (with retries) and return its decoded JSON body, or None if empty.
 
         `idempotent` defaults to True for every method but POST; only idempotent calls are
         retried after a 5xx or a lost connection. A 429 is always retried, because the
-        API refused the request before doing anything.
+        API refused the request before doing anything. `headers` are sent besides the
+        client's own (e.g. an Idempotency-Key).
         """
         safe_to_repeat = method != "POST" if idempotent is None else idempotent
         url = self.base_url + path
@@ -307,7 +336,7 @@ class SupabaseClient:
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
             try:
-                status, payload, retry_after = self._send(method, url, data)
+                status, payload, retry_after = self._send(method, url, data, headers or {})
             except (OSError, http.client.HTTPException) as exc:
                 failure = SupabaseApiError(method, path, None, self._redact(_describe(exc)))
                 if safe_to_repeat and not last:
@@ -338,9 +367,13 @@ class SupabaseClient:
             raise SupabaseApiError(failure.method, failure.path, failure.status, note) from None
         self._sleep(seconds)
 
-    def _send(self, method: str, url: str, data: bytes | None) -> tuple[int, bytes, float | None]:
+    def _send(
+        self, method: str, url: str, data: bytes | None, headers: Mapping[str, str]
+    ) -> tuple[int, bytes, float | None]:
         # The scheme was checked by resolve_base_url: https, or http on loopback only.
         req = urllib.request.Request(url, data=data, method=method)  # noqa: S310
+        for name, value in headers.items():
+            req.add_header(name, value)
         req.add_header("Authorization", f"Bearer {self._token}")
         req.add_header("Accept", "application/json")
         req.add_header("User-Agent", USER_AGENT)
@@ -417,14 +450,28 @@ class SupabaseClient:
         """POST /v1/projects. Not retried on timeout or 5xx: the caller looks up first."""
         return self.request_object("POST", "/v1/projects", body=body)
 
-    def get_project(self, ref: str) -> JsonObject | None:
-        """The project, or None if the API does not know it (404)."""
+    def _found(self, path: str) -> JsonObject | None:
+        """GET `path`'s object, or None when the API answers 404 (gone or never there)."""
         try:
-            return self.request_object("GET", f"/v1/projects/{_q(ref)}")
+            return self.request_object("GET", path)
         except SupabaseApiError as err:
             if err.status == 404:
                 return None
             raise
+
+    def _deleted(self, path: str, query: Query | None = None) -> bool:
+        """DELETE `path`; False when the API answers 404 (already gone)."""
+        try:
+            self.request("DELETE", path, query=query)
+        except SupabaseApiError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    def get_project(self, ref: str) -> JsonObject | None:
+        """The project, or None if the API does not know it (404)."""
+        return self._found(f"/v1/projects/{_q(ref)}")
 
     def update_project_name(self, ref: str, name: str) -> None:
         """Rename the project (PATCH /v1/projects/{ref})."""
@@ -432,13 +479,7 @@ class SupabaseClient:
 
     def delete_project(self, ref: str) -> bool:
         """Delete the project; False if it was already gone."""
-        try:
-            self.request("DELETE", f"/v1/projects/{_q(ref)}")
-        except SupabaseApiError as err:
-            if err.status == 404:
-                return False
-            raise
-        return True
+        return self._deleted(f"/v1/projects/{_q(ref)}")
 
     def get_services_health(self, ref: str, services: Sequence[str]) -> list[JsonObject]:
         """Health of the named services (auth, db, pooler, rest, ...)."""
@@ -507,6 +548,76 @@ class SupabaseClient:
         """Select an add-on variant, e.g. compute_instance/ci_small or pitr/pitr_7."""
         body = {"addon_type": addon_type, "addon_variant": addon_variant}
         self.request("PATCH", f"/v1/projects/{_q(ref)}/billing/addons", body=body)
+
+    # ------------------------------------------------------------------ branches
+
+    def list_branches(self, ref: str) -> list[JsonObject]:
+        """Every database branch of project `ref` (the default branch included); none when
+        the API answers 404, as for a project whose branching was never turned on (its first
+        branch turns it on)."""
+        try:
+            return self.request_list("GET", f"/v1/projects/{_q(ref)}/branches")
+        except SupabaseApiError as err:
+            if err.status == 404:
+                return []
+            raise
+
+    def create_branch(self, ref: str, name: str) -> JsonObject:
+        """POST /v1/projects/{ref}/branches: a branch `name` of `PREVIEW_BRANCH_SIZE`, without
+        the parent's data. Not retried on timeout or 5xx: the caller looks it up first."""
+        body = {"branch_name": name, "desired_instance_size": PREVIEW_BRANCH_SIZE}
+        return self.request_object("POST", f"/v1/projects/{_q(ref)}/branches", body=body)
+
+    def get_branch(self, branch_ref: str) -> JsonObject | None:
+        """A branch's status and database connection details, or None if it is gone (404)."""
+        return self._found(f"/v1/branches/{_q(branch_ref)}")
+
+    def delete_branch(self, branch_ref: str) -> bool:
+        """Delete a branch at once (no grace period); False if it was already gone."""
+        return self._deleted(f"/v1/branches/{_q(branch_ref)}", query={"force": "true"})
+
+    # ------------------------------------------------------------------ migrations
+
+    def list_migrations(self, ref: str) -> list[JsonObject]:
+        """The migrations the project's history table records (version and name)."""
+        return self.request_list("GET", f"/v1/projects/{_q(ref)}/database/migrations")
+
+    def apply_migration(self, ref: str, name: str, query: str, idempotency_key: str) -> None:
+        """Run `query` on the project's database and record it as `name` in its history.
+
+        Not retried on timeout or 5xx: whether it ran is read back from the history. The
+        idempotency key makes a repeated request record the migration once all the same.
+        """
+        self.request(
+            "POST",
+            f"/v1/projects/{_q(ref)}/database/migrations",
+            body={"query": query, "name": name},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
+
+def project_keys(api_keys: Sequence[JsonObject]) -> dict[str, str | None]:
+    """`anon_key` (public) and `service_role_key` (secret) from a project's API keys: the
+    legacy JWT keys where the project has them, else the publishable and secret keys."""
+    legacy = {str(k.get("name")): k.get("api_key") for k in api_keys if k.get("type") == "legacy"}
+    by_type = {str(k.get("type")): k.get("api_key") for k in api_keys}
+    return {
+        "anon_key": legacy.get("anon") or by_type.get("publishable"),
+        "service_role_key": legacy.get("service_role") or by_type.get("secret"),
+    }
+
+
+def connection_string(user: Any, password: Any, host: Any, port: Any, database: Any) -> str:
+    """A postgresql:// URL requiring SSL, from recorded outputs (known once created)."""
+    parts = {"user": user, "password": password, "host": host, "port": port, "database": database}
+    missing = [name for name, value in parts.items() if value is None]
+    if missing:
+        raise ValueError(
+            f"cannot build a Postgres connection string: no {', '.join(missing)} recorded; "
+            "run `pulumi refresh` and check the Supabase project's pooler and database"
+        )
+    quoted = urllib.parse.quote(str(user), safe=""), urllib.parse.quote(str(password), safe="")
+    return f"postgresql://{quoted[0]}:{quoted[1]}@{host}:{port}/{database}?sslmode=require"
 
 
 def _q(segment: str) -> str:

@@ -10,7 +10,6 @@ pooler's and project's outputs, so every consumer depends on that resource.
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_random as random
 
+from components.supabase.api import DIRECT_DATABASE, connection_string
 from components.supabase.dynamic import Timing
 from components.supabase.facts import PoolMode
 from components.supabase.password import (
@@ -47,20 +47,6 @@ from components.supabase.settings_resources import (
 
 DIRECT_PORT = 5432
 DIRECT_USER = "postgres"
-DIRECT_DATABASE = "postgres"
-
-
-def connection_string(user: Any, password: Any, host: Any, port: Any, database: Any) -> str:
-    """A postgresql:// URL requiring SSL, from recorded outputs (known once created)."""
-    parts = {"user": user, "password": password, "host": host, "port": port, "database": database}
-    missing = [name for name, value in parts.items() if value is None]
-    if missing:
-        raise ValueError(
-            f"cannot build a Postgres connection string: no {', '.join(missing)} recorded; "
-            "run `pulumi refresh` and check the Supabase project's pooler and database"
-        )
-    quoted = urllib.parse.quote(str(user), safe=""), urllib.parse.quote(str(password), safe="")
-    return f"postgresql://{quoted[0]}:{quoted[1]}@{host}:{port}/{database}?sslmode=require"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,13 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Final, Literal
 
+# The API's own facts live with its client, which the app repository's workflows share.
+from components.supabase.api import API_URL as API_URL
+from components.supabase.api import FAILED_STATUSES as FAILED_STATUSES
+from components.supabase.api import GONE_STATUSES as GONE_STATUSES
+from components.supabase.api import PAUSED_STATUSES as PAUSED_STATUSES
+from components.supabase.api import READY_STATUS as READY_STATUS
+
 REGIONS: Final = (
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ap-east-1", "ap-southeast-1",
     "ap-northeast-1", "ap-northeast-2", "ap-southeast-2", "eu-west-1", "eu-west-2",
@@ -59,6 +66,20 @@ POOL_MODES: Final[tuple[PoolMode, ...]] = ("transaction", "session")
 MAX_OTP_EXPIRY_SECONDS: Final = 3600
 """Security rule S3: e-mail OTPs and links expire within an hour."""
 
+MAX_EXPECTED_OPEN_BRANCHES: Final = 100
+"""Bound of `supabaseExpectedOpenBranches`."""
+PUBLIC_SCHEMA: Final = "public"
+"""The schema the Data API always exposes: the RLS check always covers it."""
+MANAGED_SCHEMAS: Final = (
+    PUBLIC_SCHEMA, "auth", "storage", "realtime", "extensions", "graphql", "graphql_public",
+    "vault", "supabase_functions", "supabase_migrations", "pgbouncer", "net", "cron",
+    "information_schema",
+)  # fmt: skip
+"""Schemas `supabaseExposedSchemas` cannot name: `public` (always checked) and those Supabase
+or Postgres manage (and protect themselves)."""
+BRANCHING_TOKEN_KEY: Final = "supabaseBranchingToken"  # noqa: S105 (a key name)
+"""Secret config key: the Management API token of the pull requests' database branches."""
+
 OPEN_TO_ALL: Final = ("0.0.0.0/0", "::/0")
 """Networks that restrict nothing: never in production's allow-list (rule S1)."""
 
@@ -73,22 +94,8 @@ def inside(network: str, allowed: Iterable[str]) -> bool:
     return any(isinstance(o, ipaddress.IPv6Network) and inner.subnet_of(o) for o in outers)
 
 
-API_URL: Final = "https://{ref}.supabase.co"
-"""A project's Data API URL."""
-
 # --------------------------------------------------------------------------- project status
 
-GONE_STATUSES: Final = ("REMOVED",)
-"""The only status that means the project is gone (besides a 404): rule R2. GOING_DOWN
-is not gone: a project being paused or deleted may still hold the data."""
-PAUSED_STATUSES: Final = ("INACTIVE", "PAUSED")
-"""A paused project (INACTIVE in the API's enum; PAUSED treated the same): nothing waits
-for it, the user restores it."""
-FAILED_STATUSES: Final = ("INIT_FAILED", "RESTORE_FAILED", "PAUSE_FAILED")
-"""Statuses no wait will leave: reported at once."""
-READY_STATUS: Final = "ACTIVE_HEALTHY"
-"""Every other status (COMING_UP, GOING_DOWN, PAUSING, RESTORING, UPGRADING, RESIZING,
-RESTARTING, ACTIVE_UNHEALTHY, UNKNOWN) is transitional: waited on, within a bound."""
 RESTORE_HINT: Final = (
     "restore it from the Supabase dashboard or with POST /v1/projects/{ref}/restore, "
     "wait until it is ACTIVE_HEALTHY, then run again"

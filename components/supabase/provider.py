@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from .api import JsonObject, SupabaseApiError, SupabaseClient
+from .api import JsonObject, SupabaseApiError, SupabaseClient, project_keys
 from .dynamic import (
     Checker,
     Problem,
@@ -400,7 +400,7 @@ class SupabaseProjectProvider(ProviderBase):
             }
         )
         if ready:
-            outs.update(_keys(client.get_api_keys(ref)))
+            outs.update(project_keys(client.get_api_keys(ref)))
             outs.update(_backups(client.get_backups(ref)))
         else:
             for key in ("anon_key", "service_role_key", *_BACKUP_KEYS):
@@ -425,15 +425,6 @@ def _instance_size(client: SupabaseClient, project: JsonObject, addons: JsonObje
                     return database["infra_compute_size"]
     variant = _selected_addon(addons, "compute_instance")
     return variant[3:] if variant and variant.startswith("ci_") else None
-
-
-def _keys(api_keys: list[JsonObject]) -> dict[str, Any]:
-    legacy = {str(k.get("name")): k.get("api_key") for k in api_keys if k.get("type") == "legacy"}
-    by_type = {str(k.get("type")): k.get("api_key") for k in api_keys}
-    return {
-        "anon_key": legacy.get("anon") or by_type.get("publishable"),
-        "service_role_key": legacy.get("service_role") or by_type.get("secret"),
-    }
 
 
 def _backups(backups: JsonObject) -> dict[str, Any]:

@@ -16,9 +16,12 @@ from typing import cast
 from components.reader import EMAIL, ONE_LINE, SLUG, Reader, cidr, matching
 from components.supabase.facts import (
     AUTH_RATE_LIMITS,
+    BRANCHING_TOKEN_KEY,
     DATABASE_ACCESS,
     EXISTING_PASSWORD_KEY,
     INSTANCE_SIZES,
+    MANAGED_SCHEMAS,
+    MAX_EXPECTED_OPEN_BRANCHES,
     MAX_OTP_EXPIRY_SECONDS,
     MAX_RATE_LIMIT,
     OPEN_TO_ALL,
@@ -38,6 +41,7 @@ _HOST = re.compile(
     r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
 _CIDR_ALLOWED = "an IPv4 or IPv6 CIDR such as 203.0.113.0/24"
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Redirect URLs may carry the wildcards Supabase auth understands (* and **).
 _REDIRECT_URL = re.compile(r"^https://[A-Za-z0-9.*-]+(?::\d{1,5})?(?:/[^\s]*)?$")
 
@@ -73,6 +77,12 @@ class SupabaseSettings:
     smtp_admin_email: str
     auth_rate_limits: tuple[tuple[str, int], ...]
     """(auth setting, value) per rate limit, e.g. ("rate_limit_otp", 30)."""
+    preview_branches: bool
+    """Each pull request's preview gets a database branch of this project (staging only)."""
+    expected_open_branches: int
+    """Pull requests open at once, each with its branch: what the cost estimate bills."""
+    exposed_schemas: tuple[str, ...]
+    """Schemas besides `public` the Data API exposes; the RLS check covers them too."""
 
     @property
     def app_connects_directly(self) -> bool:
@@ -92,6 +102,11 @@ def required_secrets(settings: SupabaseSettings) -> dict[str, str]:
     needed: dict[str, str] = {}
     if settings.smtp_host:
         needed[SMTP_PASSWORD_KEY] = f"the password of {settings.smtp_host} (rule S13)"
+    if settings.preview_branches:
+        needed[BRANCHING_TOKEN_KEY] = (
+            "the Management API token the app's workflows make, migrate and delete the pull "
+            "requests' database branches with (supabasePreviewBranches)"
+        )
     if settings.project_import_id and not settings.rotate_adopted_password:
         needed[EXISTING_PASSWORD_KEY] = (
             f"the database password of the adopted project {settings.project_import_id}, "
@@ -137,6 +152,27 @@ def load_supabase(r: Reader, stack: str) -> SupabaseSettings:
     app_egress = r.items("supabaseAppEgressCidrs", cidr, _CIDR_ALLOWED)
     ci_egress = r.items("supabaseCiEgressCidrs", cidr, _CIDR_ALLOWED)
     _check_access_path(r, access, cidrs, app_egress, ci_egress)
+    preview_branches = r.boolean("supabasePreviewBranches")
+    if production and preview_branches:
+        r.problem(
+            "supabasePreviewBranches",
+            True,
+            "false in production: pull requests preview on staging's project, so production "
+            "has no previews to branch for",
+        )
+    exposed = r.items(
+        "supabaseExposedSchemas",
+        lambda item: (
+            item
+            if isinstance(item, str)
+            and _SCHEMA.fullmatch(item)
+            and item not in MANAGED_SCHEMAS
+            and not item.startswith("pg_")
+            else None
+        ),
+        "a lowercase schema name, not public (always checked) nor one Supabase or Postgres "
+        "manages (" + ", ".join(MANAGED_SCHEMAS[1:]) + ", pg_*)",
+    )
     confirmations = r.boolean("supabaseEmailConfirmations")
     smtp_host = r.string(
         "supabaseSmtpHost", _HOST, "a host name such as smtp.example.com", optional=True
@@ -188,6 +224,11 @@ def load_supabase(r: Reader, stack: str) -> SupabaseSettings:
             (setting, r.integer(key, 1, MAX_RATE_LIMIT))
             for key, setting in AUTH_RATE_LIMITS.items()
         ),
+        preview_branches=preview_branches,
+        expected_open_branches=r.integer(
+            "supabaseExpectedOpenBranches", 0, MAX_EXPECTED_OPEN_BRANCHES
+        ),
+        exposed_schemas=exposed,
     )
 
 

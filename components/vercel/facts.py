@@ -41,9 +41,24 @@ Target = Literal["production", "preview"]
 
 BotProtectionAction = Literal["challenge", "deny", "log"]
 
+SUPABASE_URL: Final = "NEXT_PUBLIC_SUPABASE_URL"
+"""The app's Supabase API URL (public)."""
+SUPABASE_ANON_KEY: Final = "NEXT_PUBLIC_SUPABASE_ANON_KEY"
+"""The app's Supabase anon key (public by Supabase's design; row-level security applies)."""
+SUPABASE_SERVICE_ROLE_KEY: Final = "SUPABASE_SERVICE_ROLE_KEY"
+"""The app's Supabase service-role key (server only: it bypasses row-level security)."""
 DATABASE_URL: Final = "DATABASE_URL"
 """The app's Postgres connection string (pooled): set only when the app connects to
 Postgres directly (rule S1)."""
+DATABASE_VARIABLES: Final = (
+    SUPABASE_URL,
+    SUPABASE_ANON_KEY,
+    SUPABASE_SERVICE_ROLE_KEY,
+    DATABASE_URL,
+)
+"""The variables that point the app at its database. A pull request's preview gets its own
+database branch's values under exactly these names (deploy.yml, db_branch.py), never the
+staging project's."""
 
 PUBLIC_PREFIX: Final = "NEXT_PUBLIC_"
 """Next.js inlines these into the browser bundle: never a secret behind this prefix (S8)."""

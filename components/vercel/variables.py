@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.vercel.facts import DATABASE_URL, PUBLIC_PREFIX
+from components.vercel.facts import (
+    DATABASE_URL,
+    PUBLIC_PREFIX,
+    SUPABASE_ANON_KEY,
+    SUPABASE_SERVICE_ROLE_KEY,
+    SUPABASE_URL,
+)
 
 RESERVED_ENV_VAR_NAMES = frozenset(
     {
@@ -99,15 +105,15 @@ def runtime_variables(values: AppRuntimeValues) -> list[RuntimeVariable]:
     secrets whatever they arrived as.
     """
     table: list[tuple[str, pulumi.Output[str] | None, bool, str]] = [
-        ("NEXT_PUBLIC_SUPABASE_URL", values.supabase_url, False, "Supabase API URL"),
+        (SUPABASE_URL, values.supabase_url, False, "Supabase API URL"),
         (
-            "NEXT_PUBLIC_SUPABASE_ANON_KEY",
+            SUPABASE_ANON_KEY,
             values.supabase_anon_key,
             False,
             "Supabase anon key (public; row-level security applies)",
         ),
         (
-            "SUPABASE_SERVICE_ROLE_KEY",
+            SUPABASE_SERVICE_ROLE_KEY,
             values.supabase_service_role_key,
             True,
             "Supabase service-role key (server only, bypasses row-level security)",

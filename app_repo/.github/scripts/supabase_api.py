@@ -1,0 +1,1 @@
+../../../components/supabase/api.py
