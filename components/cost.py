@@ -28,6 +28,7 @@ from components.alerts import MINUTES_PER_MONTH
 from components.checkly.facts import (
     API_CHECKS,
     API_RUNS_PER_PRICE_UNIT,
+    BROWSER_CHECK_PARALLEL,
     BROWSER_CHECKS,
     BROWSER_RUNS_PER_PRICE_UNIT,
     UPTIME_MONITORS,
@@ -280,9 +281,12 @@ def checkly_line_items(settings: Settings) -> tuple[LineItem, ...]:
     checkly, prices = settings.checkly, settings.cost
     if not checkly.enabled:
         return (LineItem("checkly", _usd(0), "Checkly not used"),)
-    api_runs = API_CHECKS * monthly_runs(checkly, checkly.frequency_minutes)
-    # The browser check always runs one location a run (components/checkly/monitoring.py).
-    browser_runs = BROWSER_CHECKS * (MINUTES_PER_MONTH // checkly.browser_frequency_minutes)
+    api_runs = API_CHECKS * monthly_runs(
+        checkly, checkly.frequency_minutes, parallel=checkly.parallel
+    )
+    browser_runs = BROWSER_CHECKS * monthly_runs(
+        checkly, checkly.browser_frequency_minutes, parallel=BROWSER_CHECK_PARALLEL
+    )
     api = Decimal(api_runs) / API_RUNS_PER_PRICE_UNIT * prices.price_checkly_api_per_10k_runs_usd
     browser = (
         Decimal(browser_runs)

@@ -36,5 +36,8 @@ UPTIME_MONITORS: Final = len(URL_MONITOR_PATHS) + 1
 """Uptime monitors billed per stack: the URL monitors and the TLS-certificate monitor."""
 API_CHECKS: Final = 1
 """API checks per stack: `/api/health` against the TTFB budget."""
+BROWSER_CHECK_PARALLEL: Final = False
+"""The browser check runs one location a run, in turn, whatever `checklyParallel` says:
+browser runs cost ten times API runs."""
 BROWSER_CHECKS: Final = 1
 """Browser checks per stack: the home page against the web-vital targets."""

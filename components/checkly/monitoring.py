@@ -27,7 +27,12 @@ from typing import Final
 import pulumi
 import pulumi_checkly as checkly
 
-from components.checkly.facts import HEALTH_PATH, MAX_RESPONSE_TIME_MS, URL_MONITOR_PATHS
+from components.checkly.facts import (
+    BROWSER_CHECK_PARALLEL,
+    HEALTH_PATH,
+    MAX_RESPONSE_TIME_MS,
+    URL_MONITOR_PATHS,
+)
 
 FAILURE_FACTOR: Final = 5
 """An API check fails (and pages) only at this many times the TTFB budget; above the budget
@@ -262,8 +267,7 @@ class SyntheticMonitoring(pulumi.ComponentResource):
             alert_settings=check_alerts,
             alert_channel_subscriptions=subscriptions,
             opts=child,
-            # Browser runs cost ten times API runs: one location a run, in turn.
-            **{**alerting(), "run_parallel": False},
+            **{**alerting(), "run_parallel": BROWSER_CHECK_PARALLEL},
         )
         checkly.SslMonitor(
             f"{name}-ssl",

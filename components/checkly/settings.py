@@ -74,7 +74,8 @@ def load_checkly(r: Reader, stack: str) -> ChecklySettings:
     )
 
 
-def monthly_runs(settings: ChecklySettings, frequency_minutes: int) -> int:
-    """Runs Checkly bills per 30-day month for one check at `frequency_minutes`."""
-    per_run = len(settings.locations) if settings.parallel else 1
+def monthly_runs(settings: ChecklySettings, frequency_minutes: int, *, parallel: bool) -> int:
+    """Runs Checkly bills per 30-day month for one check at `frequency_minutes`, every
+    location on every run when `parallel`, else one location a run."""
+    per_run = len(settings.locations) if parallel else 1
     return MINUTES_PER_MONTH // frequency_minutes * per_run
