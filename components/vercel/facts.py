@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+NEXTJS: Final = "nextjs"
+"""The framework whose build manifests the first-load JavaScript budget reads."""
 FRAMEWORKS: Final = (
-    "nextjs", "remix", "astro", "sveltekit-1", "nuxtjs", "vite", "create-react-app",
+    NEXTJS, "remix", "astro", "sveltekit-1", "nuxtjs", "vite", "create-react-app",
     "gatsby", "angular", "vue", "hydrogen", "solidstart-1", "react-router",
 )  # fmt: skip
 """Framework presets `vercelFramework` may name."""
-NEXTJS: Final = "nextjs"
-"""The framework whose build manifests the first-load JavaScript budget reads."""
 NODE_VERSIONS: Final = ("20.x", "22.x", "24.x")
 REGIONS: Final = (
     "arn1", "bom1", "cdg1", "cle1", "cpt1", "dub1", "dxb1", "fra1", "gru1", "hkg1",
